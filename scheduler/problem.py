@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _find_cycle(after: Mapping[str, tuple[str, ...]]) -> list[str] | None:
 def count_breaks(slots_of_participant: Iterable[int]) -> int:
     """Count maximal idle runs strictly between the first and last busy slot."""
     busy = sorted(set(slots_of_participant))
-    return sum(1 for x, y in zip(busy, busy[1:], strict=False) if y - x > 1)
+    return sum(1 for x, y in pairwise(busy) if y - x > 1)
 
 
 def breaks_by_participant(problem: Problem, assignments: Mapping[str, int]) -> dict[str, int]:
