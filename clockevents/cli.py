@@ -1,0 +1,131 @@
+"""The ``clockevents`` command: run, migrate, demo, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.db import create_engine, create_session_factory
+from clockevents.errors import DomainError
+from clockevents.settings import Settings
+
+T = TypeVar("T")
+
+
+def fail(message: str) -> None:
+    """One line on stderr and exit code 2: the CLI's answer to bad input."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one database session, committing on success."""
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as db:
+                result = await work(db)
+                await db.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        fail(exc.message + (f" ({details})" if details else ""))
+        raise AssertionError("unreachable") from exc
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """clockevents: virtual B2B, R2B and F2B matchmaking events."""
+    ctx.obj = Settings.from_env()
+
+
+@main.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Bring the database schema up to date."""
+    from clockevents.migrate import upgrade
+
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Administrator", show_default=True)
+@click.option(
+    "--password", envvar="CLOCKEVENTS_ADMIN_PASSWORD", default=None, help="Asked for when not given."
+)
+@click.pass_obj
+def create_admin(settings: Settings, email: str, name: str, password: str | None) -> None:
+    """Create a platform administrator (or promote an existing account)."""
+    from clockevents.accounts import services
+
+    async def work(db: AsyncSession) -> str:
+        existing = await services.get_user_by_email(db, email)
+        if existing is not None:
+            existing.is_admin = True
+            return f"{existing.email} is now a platform administrator"
+        secret = password or getpass.getpass("Password (at least 10 characters): ")
+        user = await services.create_user(db, email=email, password=secret, name=name, is_admin=True)
+        return f"created platform administrator {user.email}"
+
+    click.echo(run_in_session(settings, work))
+
+
+@main.command()
+@click.option("--participants", default=120, show_default=True, type=click.IntRange(2, 20000))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--password", default="demo-password", show_default=True)
+@click.pass_obj
+def demo(settings: Settings, participants: int, seed: int, password: str) -> None:
+    """Create the demo event clock-demo (idempotent) and print its logins."""
+    from clockevents.demo import DemoOptions, seed_demo
+
+    options = DemoOptions(participants=participants, seed=seed, password=password)
+    if len(password) < 10:
+        fail("--password must have at least 10 characters")
+    report = run_in_session(settings, lambda db: seed_demo(db, options))
+    click.echo(report.describe())
+
+
+@main.command()
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int)
+@click.option("--workers", envvar="WORKERS", default=1, show_default=True, type=int)
+@click.option(
+    "--demo/--no-demo", "with_demo", default=True, help="Seed the demo event when the database is empty."
+)
+@click.pass_obj
+def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool) -> None:
+    """Migrate, seed the demo event into an empty database, and serve."""
+    import uvicorn
+
+    from clockevents.demo import DemoOptions, database_is_empty, seed_demo
+    from clockevents.migrate import upgrade
+
+    upgrade(settings.database_url)
+    if with_demo and run_in_session(settings, database_is_empty):
+        report = run_in_session(settings, lambda db: seed_demo(db, DemoOptions()))
+        click.echo(report.describe())
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
+    click.echo(f"serving on http://{host}:{port}")
+    uvicorn_kwargs: dict[str, Any] = {"host": host, "port": port, "factory": True, "workers": workers}
+    uvicorn.run("web.app:app_from_env", **uvicorn_kwargs)
+
+
+if __name__ == "__main__":
+    main()

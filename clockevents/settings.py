@@ -1,0 +1,81 @@
+"""Settings built from the environment, once, and passed into ``create_app()``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Return SECRET_KEY, else a random key kept in the data folder.
+
+    A key kept on disk is shared by every worker started from the same folder, and it
+    never enters the repository.
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for a plain ``postgresql://`` or ``sqlite://`` URL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    database_url: str
+    secret_key: str
+    data_dir: Path
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+    secure_cookies: bool = False
+    login_attempts_per_window: int = 10
+    login_window_seconds: int = 900
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (the process environment by default)."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("CLOCKEVENTS_DATA_DIR", str(DEFAULT_DATA_DIR))).resolve()
+        default_db = f"sqlite+aiosqlite:///{data_dir / 'clockevents.db'}"
+        base_url = env.get("BASE_URL") or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}"
+        secret = env.get("SECRET_KEY") or _secret_key(data_dir)
+        return cls(
+            database_url=normalise_database_url(env.get("DATABASE_URL") or default_db),
+            secret_key=secret,
+            data_dir=data_dir,
+            redis_url=env.get("REDIS_URL") or None,
+            smtp_url=env.get("SMTP_URL") or None,
+            base_url=base_url.rstrip("/"),
+            debug=env.get("DEBUG", "") in {"1", "true", "yes"},
+            secure_cookies=base_url.startswith("https://"),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

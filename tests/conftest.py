@@ -1,0 +1,124 @@
+"""Fixtures shared by every test: a migrated database (SQLite file or PostgreSQL), the app, clients.
+
+The database comes from ``alembic upgrade head``, so migrations run on every test run. With
+``DATABASE_URL`` pointing at PostgreSQL, a fresh database is created beside it for this run
+and dropped afterwards, so concurrent runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.db import create_engine, create_session_factory
+from clockevents.migrate import upgrade
+from clockevents.models import Base
+from clockevents.settings import Settings, normalise_database_url
+from web.app import create_app
+
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def _postgres_admin(url: str) -> tuple[str, str]:
+    """Split a PostgreSQL URL into (URL of the maintenance database, base name)."""
+    match = re.match(r"^(.*/)([^/?]+)(\?.*)?$", url)
+    assert match, url
+    return match.group(1) + "postgres" + (match.group(3) or ""), match.group(2)
+
+
+async def _pg_execute(url: str, statement: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    raw = os.environ.get("DATABASE_URL")
+    if raw and raw.startswith(("postgres://", "postgresql")):
+        url = normalise_database_url(raw)
+        admin_url, base = _postgres_admin(url)
+        name = f"{base}_ce_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg_execute(admin_url, f'CREATE DATABASE "{name}"'))
+        test_url = url.rsplit("/", 1)[0] + "/" + name
+        try:
+            upgrade(test_url)
+            yield test_url
+        finally:
+            asyncio.run(_pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+
+
+async def _wipe(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
+        else:
+            for table in tables:
+                await conn.execute(text(f'DELETE FROM "{table}"'))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_db(database_url: str) -> AsyncIterator[str]:
+    """The migrated database, emptied after the test."""
+    yield database_url
+    await _wipe(database_url)
+
+
+@pytest.fixture
+def settings(clean_db: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=clean_db, secret_key=TEST_SECRET, data_dir=tmp_path, base_url="http://testserver.local"
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data directly (commit what you arrange)."""
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        yield session
+    await engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture
+async def client2(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A second browser, with its own cookies."""
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c

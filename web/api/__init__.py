@@ -1,0 +1,8 @@
+"""JSON API under /api/v1: one module per bounded context, each exporting ``routes``."""
+
+from __future__ import annotations
+
+from web.api import accounts, events, registration, system
+
+routes = [*accounts.routes, *events.routes, *registration.routes]
+root_routes = [*system.routes]

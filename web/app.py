@@ -1,0 +1,83 @@
+"""The Litestar application factory: every plugin and middleware configured in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from clockevents.db import create_engine, create_session_factory
+from clockevents.settings import Settings
+from web import api, pages
+from web.auth import AuthMiddleware, BearerAwareCSRFMiddleware
+from web.deps import provide_db, provide_settings, provide_user
+from web.errors import exception_handlers
+from web.security import security_headers
+from web.templating import configure_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "web" / "templates"
+STATIC = ROOT / "static"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for ``settings`` (from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+
+    async def dispose_engine() -> None:
+        await engine.dispose()
+
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+    )
+    template_config = TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure_environment
+    )
+    api_router = Router(path="/api/v1", route_handlers=api.routes, tags=["api"])
+    return Litestar(
+        route_handlers=[
+            api_router,
+            *api.root_routes,
+            *pages.routes,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
+        dependencies={
+            "db": Provide(provide_db),
+            "user": Provide(provide_user, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+            AuthMiddleware,
+        ],
+        state=State({"settings": settings, "engine": engine, "session_factory": session_factory}),
+        template_config=template_config,
+        openapi_config=OpenAPIConfig(
+            title="clockevents API",
+            version="1",
+            path="/schema",
+            create_examples=False,
+        ),
+        exception_handlers=exception_handlers,
+        after_request=security_headers,
+        on_shutdown=[dispose_engine],
+        debug=settings.debug,
+    )
+
+
+def app_from_env() -> Any:
+    """Entry point for ``uvicorn --factory web.app:app_from_env``."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,14 @@
+"""Server-rendered pages: one module per context, each exporting ``routes``."""
+
+from __future__ import annotations
+
+from web.pages import accounts, admin, directory, events, home, registration
+
+routes = [
+    *home.routes,
+    *accounts.routes,
+    *events.routes,
+    *registration.routes,
+    *directory.routes,
+    *admin.routes,
+]
