@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from clockevents.accounts.models import AuthToken, LoginAttempt
+from clockevents.accounts.models import AuthToken, LoginAttempt, User
+from clockevents.agenda.models import Meeting, MeetingSeat, ScheduleRun, TableBooking
 from clockevents.db import Base
 from clockevents.events.models import Cluster, Event, EventRole, EventSession, Slot
+from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
+from clockevents.notify.models import Notification
 from clockevents.registration.models import Opportunity, Organisation, Participant
 
 __all__ = [
@@ -15,8 +18,16 @@ __all__ = [
     "EventRole",
     "EventSession",
     "LoginAttempt",
+    "MatchmakingSettings",
+    "Meeting",
+    "MeetingRequest",
+    "MeetingSeat",
+    "Notification",
     "Opportunity",
     "Organisation",
     "Participant",
+    "ScheduleRun",
     "Slot",
+    "TableBooking",
+    "User",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:17:32.432805
+Create Date: 2026-11-25 15:27:05.739716
 """
 
 from __future__ import annotations
@@ -153,6 +153,72 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_sessions_event_id"), ["event_id"], unique=False)
 
     op.create_table(
+        "matchmaking_settings",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("request_mode", sa.String(length=16), nullable=False),
+        sa.Column("scheduling_mode", sa.String(length=16), nullable=False),
+        sa.Column("max_sent", sa.Integer(), nullable=True),
+        sa.Column("max_received", sa.Integer(), nullable=True),
+        sa.Column("expiry_hours", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_matchmaking_settings_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_matchmaking_settings")),
+    )
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("url", sa.String(length=300), nullable=False),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_notifications_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notifications_user_read", ["user_id", "read_at"], unique=False)
+
+    op.create_table(
+        "schedule_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("time_limit", sa.Double(), nullable=False),
+        sa.Column("progress", sa.JSON(), nullable=False),
+        sa.Column("statistics", sa.JSON(), nullable=False),
+        sa.Column("problem", sa.JSON(), nullable=False),
+        sa.Column("solution", sa.JSON(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_schedule_runs_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_schedule_runs_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule_runs")),
+    )
+    with op.batch_alter_table("schedule_runs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_schedule_runs_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
         "event_roles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -253,6 +319,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_slots_session_id"), ["session_id"], unique=False)
 
     op.create_table(
+        "meeting_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("sender_id", sa.Integer(), nullable=False),
+        sa.Column("receiver_id", sa.Integer(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decline_reason", sa.Text(), nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("responded_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("held_slot_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_meeting_requests_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_meeting_requests_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["held_slot_id"],
+            ["slots.id"],
+            name=op.f("fk_meeting_requests_held_slot_id_slots"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["receiver_id"],
+            ["participants.id"],
+            name=op.f("fk_meeting_requests_receiver_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_id"],
+            ["participants.id"],
+            name=op.f("fk_meeting_requests_sender_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_requests")),
+    )
+    with op.batch_alter_table("meeting_requests", schema=None) as batch_op:
+        batch_op.create_index("ix_meeting_requests_event_status", ["event_id", "status"], unique=False)
+        batch_op.create_index("ix_meeting_requests_receiver", ["receiver_id", "status"], unique=False)
+        batch_op.create_index("ix_meeting_requests_sender", ["sender_id", "status"], unique=False)
+
+    op.create_table(
         "opportunities",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -278,16 +395,135 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_opportunities_event_id"), ["event_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunities_participant_id"), ["participant_id"], unique=False)
 
+    op.create_table(
+        "meetings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=True),
+        sa.Column("a_id", sa.Integer(), nullable=False),
+        sa.Column("b_id", sa.Integer(), nullable=False),
+        sa.Column("slot_id", sa.Integer(), nullable=True),
+        sa.Column("table", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=120), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("published_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=False),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["a_id"], ["participants.id"], name=op.f("fk_meetings_a_id_participants"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["b_id"], ["participants.id"], name=op.f("fk_meetings_b_id_participants"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_meetings_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["meeting_requests.id"],
+            name=op.f("fk_meetings_request_id_meeting_requests"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["slot_id"], ["slots.id"], name=op.f("fk_meetings_slot_id_slots"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_meetings_request_id")),
+        sa.UniqueConstraint("uid", name=op.f("uq_meetings_uid")),
+    )
+    with op.batch_alter_table("meetings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meetings_a_id"), ["a_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meetings_b_id"), ["b_id"], unique=False)
+        batch_op.create_index("ix_meetings_event_status", ["event_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meetings_slot_id"), ["slot_id"], unique=False)
+
+    op.create_table(
+        "meeting_seats",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("slot_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings.id"],
+            name=op.f("fk_meeting_seats_meeting_id_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_meeting_seats_participant_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["slot_id"], ["slots.id"], name=op.f("fk_meeting_seats_slot_id_slots"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_seats")),
+        sa.UniqueConstraint(
+            "participant_id", "slot_id", name=op.f("uq_meeting_seats_participant_id_slot_id")
+        ),
+    )
+    with op.batch_alter_table("meeting_seats", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meeting_seats_meeting_id"), ["meeting_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meeting_seats_slot_id"), ["slot_id"], unique=False)
+
+    op.create_table(
+        "table_bookings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("slot_id", sa.Integer(), nullable=False),
+        sa.Column("table", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings.id"],
+            name=op.f("fk_table_bookings_meeting_id_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["slot_id"], ["slots.id"], name=op.f("fk_table_bookings_slot_id_slots"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_table_bookings")),
+        sa.UniqueConstraint("slot_id", "table", name=op.f("uq_table_bookings_slot_id_table")),
+    )
+    with op.batch_alter_table("table_bookings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_table_bookings_meeting_id"), ["meeting_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("table_bookings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_table_bookings_meeting_id"))
+
+    op.drop_table("table_bookings")
+    with op.batch_alter_table("meeting_seats", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meeting_seats_slot_id"))
+        batch_op.drop_index(batch_op.f("ix_meeting_seats_meeting_id"))
+
+    op.drop_table("meeting_seats")
+    with op.batch_alter_table("meetings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetings_slot_id"))
+        batch_op.drop_index("ix_meetings_event_status")
+        batch_op.drop_index(batch_op.f("ix_meetings_b_id"))
+        batch_op.drop_index(batch_op.f("ix_meetings_a_id"))
+
+    op.drop_table("meetings")
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opportunities_participant_id"))
         batch_op.drop_index(batch_op.f("ix_opportunities_event_id"))
 
     op.drop_table("opportunities")
+    with op.batch_alter_table("meeting_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_meeting_requests_sender")
+        batch_op.drop_index("ix_meeting_requests_receiver")
+        batch_op.drop_index("ix_meeting_requests_event_status")
+
+    op.drop_table("meeting_requests")
     with op.batch_alter_table("slots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_slots_session_id"))
         batch_op.drop_index(batch_op.f("ix_slots_event_id"))
@@ -306,6 +542,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_roles_event_id"))
 
     op.drop_table("event_roles")
+    with op.batch_alter_table("schedule_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_schedule_runs_event_id"))
+
+    op.drop_table("schedule_runs")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_user_read")
+
+    op.drop_table("notifications")
+    op.drop_table("matchmaking_settings")
     with op.batch_alter_table("event_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_sessions_event_id"))
 
