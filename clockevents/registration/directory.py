@@ -179,7 +179,7 @@ async def directory_access(db: AsyncSession, event: Event, user: User | None) ->
     return access
 
 
-def _managed(access: Access) -> ColumnElement[bool]:
+def managed_by(access: Access) -> ColumnElement[bool]:
     """Participants the caller manages: the whole event for organisers, one cluster for a partner."""
     if access.is_organiser:
         return true()
@@ -194,7 +194,7 @@ def _visible(access: Access) -> ColumnElement[bool]:
     public = and_(Participant.status == "approved", Participant.listed.is_(True))
     if access.is_organiser:
         return true()
-    return or_(public, _managed(access))
+    return or_(public, managed_by(access))
 
 
 def like_pattern(word: str) -> str:
@@ -208,7 +208,7 @@ def _participant_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         Participant.event_id == event.id,
-        _managed(access) if manage else _visible(access),
+        managed_by(access) if manage else _visible(access),
     ]
     for word in filters.words:
         conditions.append(Participant.search_text.like(like_pattern(word), escape="\\"))
@@ -236,7 +236,7 @@ def _check_status_filter(access: Access, filters: DirectoryFilters) -> None:
         raise ValidationFailed({"status": "Only the event's organisers may filter by status."})
 
 
-def _org_order(db: AsyncSession) -> Sequence[ColumnElement[Any]]:
+def org_order(db: AsyncSession) -> Sequence[ColumnElement[Any]]:
     """Organisation name, case-folded, compared byte-wise so SQLite and PostgreSQL agree."""
     name: ColumnElement[Any] = func.lower(Organisation.name)
     if db.get_bind().dialect.name == "postgresql":
@@ -277,7 +277,7 @@ async def search_participants(
             .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
             .where(*conditions)
             .options(contains_eager(Participant.organisation), selectinload(Participant.opportunities))
-            .order_by(*_org_order(db), Participant.id)
+            .order_by(*org_order(db), Participant.id)
             .offset((filters.page - 1) * filters.per_page)
             .limit(filters.per_page)
         )
@@ -342,7 +342,7 @@ async def search_opportunities(
             .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
             .where(*conditions)
             .options(contains_eager(Participant.organisation))
-            .order_by(*_org_order(db), Opportunity.id)
+            .order_by(*org_order(db), Opportunity.id)
             .offset((filters.page - 1) * filters.per_page)
             .limit(filters.per_page)
         )
