@@ -1,0 +1,341 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.db import utcnow
+from clockevents.registration.models import Organisation, Participant
+from tests.factories.accounts import make_user
+from tests.factories.events import add_role, make_event
+from tests.factories.registration import make_opportunity, make_organisation, make_participant
+from tests.helpers import api_token, bearer, json_post, login
+
+
+def body(cluster_id: int, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "organisation": {
+            "name": "Marble & Co",
+            "kind": "business",
+            "country": "IT",
+            "city": "Carrara",
+            "website": "https://marble.example",
+            "size": "10-49",
+        },
+        "cluster_id": cluster_id,
+        "participant_type": "business",
+        "job_title": "Sales lead",
+        "pitch": "Marble for yachts.",
+        "keywords": ["marble"],
+        "sectors": ["stone"],
+        "languages": ["it", "en"],
+        "timezone": "Europe/Rome",
+        "unavailable_slots": [0],
+        "listed": True,
+    }
+    data.update(overrides)
+    return data
+
+
+async def setup(db: AsyncSession, client: AsyncTestClient[Any], **event_kw: Any) -> tuple[Any, Any, str]:
+    owner = await make_user(db)
+    event = await make_event(db, owner, **event_kw)
+    user = await make_user(db, name="Carla Bianchi")
+    token = await api_token(client, user.email)
+    return event, user, token
+
+
+async def test_register_api_creates_participant_201(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants", json=body(event.clusters[0].id), headers=bearer(token)
+    )
+    assert response.status_code == 201, response.text
+    out = response.json()
+    assert out["status"] == "approved"
+    assert out["name"] == "Carla Bianchi"
+    assert out["organisation"]["name"] == "Marble & Co"
+    assert out["cluster"] == event.clusters[0].name
+    assert out["unavailable_slots"] == [0]
+    me = await client.get(f"/api/v1/events/{event.slug}/participants/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json()["id"] == out["id"]
+
+
+async def test_register_api_reports_every_bad_field(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    bad = body(
+        9999,
+        organisation={"name": "", "kind": "pirate", "country": "XX", "website": "ftp://x", "size": "huge"},
+        participant_type="alien",
+        job_title="",
+        pitch="x" * 601,
+        languages=["english"],
+        timezone="Mars/Olympus",
+        unavailable_slots=[999],
+    )
+    response = await client.post(f"/api/v1/events/{event.slug}/participants", json=bad, headers=bearer(token))
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {
+        "organisation.name",
+        "organisation.kind",
+        "organisation.country",
+        "organisation.website",
+        "organisation.size",
+        "cluster_id",
+        "participant_type",
+        "job_title",
+        "pitch",
+        "languages",
+        "timezone",
+        "unavailable_slots",
+    }
+    assert await db.scalar(select(func.count()).select_from(Organisation)) == 0
+
+
+async def test_register_api_wrong_types_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants",
+        json=body(event.clusters[0].id, keywords="marble", unavailable_slots=["a"]),
+        headers=bearer(token),
+    )
+    assert response.status_code == 400
+
+
+async def test_register_api_anonymous_is_401(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner)
+    response = await client.post(f"/api/v1/events/{event.slug}/participants", json=body(event.clusters[0].id))
+    assert response.status_code == 401
+
+
+async def test_register_api_unknown_event_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    _, _, token = await setup(db, client)
+    response = await client.post("/api/v1/events/nope/participants", json=body(1), headers=bearer(token))
+    assert response.status_code == 404
+
+
+async def test_register_api_twice_is_409(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    url = f"/api/v1/events/{event.slug}/participants"
+    assert (await client.post(url, json=body(event.clusters[0].id), headers=bearer(token))).status_code == 201
+    response = await client.post(url, json=body(event.clusters[0].id), headers=bearer(token))
+    assert response.status_code == 409
+    assert response.json()["detail"] == "You are already registered for this event."
+    assert await db.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+async def test_register_api_closed_window_is_409(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    event.registration_closes_at = utcnow() - timedelta(hours=1)
+    await db.commit()
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants", json=body(event.clusters[0].id), headers=bearer(token)
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Registration for this event has closed."
+
+
+async def test_register_api_with_cookie_needs_csrf(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, _ = await setup(db, client)
+    await login(client, user.email)
+    url = f"/api/v1/events/{event.slug}/participants"
+    assert (await client.post(url, json=body(event.clusters[0].id))).status_code == 403
+    response = await json_post(client, url, body(event.clusters[0].id))
+    assert response.status_code == 201
+
+
+async def test_my_participant_not_registered_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.get(f"/api/v1/events/{event.slug}/participants/me", headers=bearer(token))
+    assert response.status_code == 404
+
+
+async def test_get_participant_visibility(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    listed = await make_participant(db, event, cluster=event.clusters[0])
+    hidden = await make_participant(db, event, cluster=event.clusters[0], listed=False)
+    url = f"/api/v1/events/{event.slug}/participants"
+    # Not registered: other profiles are closed.
+    assert (await client.get(f"{url}/{listed.id}", headers=bearer(token))).status_code == 403
+    await make_participant(db, event, user=user)
+    assert (await client.get(f"{url}/{listed.id}", headers=bearer(token))).status_code == 200
+    assert (await client.get(f"{url}/{hidden.id}", headers=bearer(token))).status_code == 403
+    assert (await client.get(f"{url}/99999", headers=bearer(token))).status_code == 404
+    assert (await client.get(f"{url}/{listed.id}")).status_code == 401
+
+
+async def test_patch_participant_own_profile(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    mine = await make_participant(db, event, user=user, cluster=event.clusters[0])
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/participants/{mine.id}",
+        json={"pitch": "New pitch", "keywords": ["a", "b"], "listed": False},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["pitch"], response.json()["keywords"], response.json()["listed"]) == (
+        "New pitch",
+        ["a", "b"],
+        False,
+    )
+
+
+async def test_patch_participant_bad_fields_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    mine = await make_participant(db, event, user=user, cluster=event.clusters[0])
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/participants/{mine.id}",
+        json={"job_title": "", "timezone": "Nowhere", "cluster_id": 0},
+        headers=bearer(token),
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"job_title", "timezone", "cluster_id"}
+
+
+async def test_participant_cannot_edit_another_profile(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, user, token = await setup(db, client)
+    await make_participant(db, event, user=user, cluster=event.clusters[0])
+    other = await make_participant(db, event, cluster=event.clusters[0], pitch="Original")
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/participants/{other.id}",
+        json={"pitch": "Hacked"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 403
+    await db.refresh(other)
+    assert other.pitch == "Original"
+
+
+async def test_participant_cannot_set_own_status(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client, requires_approval=True)
+    mine = await make_participant(db, event, user=user, status="pending")
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/participants/{mine.id}",
+        json={"status": "approved"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 403
+
+
+async def test_partner_approves_own_cluster_only(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, partner, token = await setup(db, client, requires_approval=True)
+    await add_role(db, event, partner, "cluster_partner", event.clusters[0])
+    ours = await make_participant(db, event, cluster=event.clusters[0], status="pending")
+    theirs = await make_participant(db, event, cluster=event.clusters[1], status="pending")
+    url = f"/api/v1/events/{event.slug}/participants"
+    ok = await client.patch(f"{url}/{ours.id}", json={"status": "approved"}, headers=bearer(token))
+    assert ok.status_code == 200
+    assert ok.json()["status"] == "approved"
+    denied = await client.patch(f"{url}/{theirs.id}", json={"status": "approved"}, headers=bearer(token))
+    assert denied.status_code == 403
+    bad = await client.patch(f"{url}/{ours.id}", json={"status": "maybe"}, headers=bearer(token))
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == {"status": "Choose pending, approved or rejected."}
+
+
+async def test_patch_participant_unknown_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/participants/4242", json={"pitch": "x"}, headers=bearer(token)
+    )
+    assert response.status_code == 404
+
+
+async def test_opportunity_lifecycle(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    mine = await make_participant(db, event, user=user)
+    url = f"/api/v1/events/{event.slug}/opportunities"
+    created = await client.post(
+        url, json={"kind": "offer", "title": "Laser cutting", "keywords": ["laser"]}, headers=bearer(token)
+    )
+    assert created.status_code == 201, created.text
+    item = created.json()
+    assert (item["participant_id"], item["title"]) == (mine.id, "Laser cutting")
+    changed = await client.patch(f"{url}/{item['id']}", json={"title": "Waterjet"}, headers=bearer(token))
+    assert changed.status_code == 200
+    assert (changed.json()["title"], changed.json()["kind"]) == ("Waterjet", "offer")
+    await db.refresh(mine)
+    assert "waterjet" in mine.search_text
+    assert (await client.delete(f"{url}/{item['id']}", headers=bearer(token))).status_code == 204
+    assert (await client.delete(f"{url}/{item['id']}", headers=bearer(token))).status_code == 404
+
+
+async def test_opportunity_bad_fields_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    await make_participant(db, event, user=user)
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/opportunities",
+        json={"kind": "gift", "title": ""},
+        headers=bearer(token),
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"kind", "title"}
+
+
+async def test_opportunity_without_registration_is_403(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/opportunities",
+        json={"kind": "offer", "title": "X"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 403
+
+
+async def test_opportunity_of_another_is_403(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    await make_participant(db, event, user=user)
+    other = await make_participant(db, event)
+    item = await make_opportunity(db, other)
+    url = f"/api/v1/events/{event.slug}/opportunities/{item.id}"
+    assert (await client.patch(url, json={"title": "Mine now"}, headers=bearer(token))).status_code == 403
+    assert (await client.delete(url, headers=bearer(token))).status_code == 403
+    assert (await client.delete(url)).status_code == 401
+
+
+async def test_organisation_get_and_patch(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    mine = await make_participant(db, event, user=user)
+    await make_participant(db, event, organisation=mine.organisation, listed=False)
+    url = f"/api/v1/organisations/{mine.organisation_id}"
+    page = await client.get(url, headers=bearer(token))
+    assert page.status_code == 200
+    assert page.json()["can_edit"] is True
+    assert [m["name"] for m in page.json()["members"]] == ["Carla Bianchi"]
+    changed = await client.patch(
+        url, json={"city": "Lucca", "website": "http://lucca.example"}, headers=bearer(token)
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["city"], changed.json()["name"]) == ("Lucca", mine.organisation.name)
+    bad = await client.patch(url, json={"country": "Italy", "kind": "x"}, headers=bearer(token))
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"country", "kind"}
+
+
+async def test_organisation_patch_by_outsider_is_403(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    other = await make_participant(db, event)
+    url = f"/api/v1/organisations/{other.organisation_id}"
+    assert (await client.patch(url, json={"city": "X"}, headers=bearer(token))).status_code == 403
+    assert (await client.get("/api/v1/organisations/9999", headers=bearer(token))).status_code == 404
+    assert (await client.get(url)).status_code == 401
+
+
+async def test_search_organisations_by_name(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    await make_participant(db, event, organisation=None)
+    await make_organisation(db, name="Nautica 100%")
+    await make_organisation(db, name="Stone Works")
+    await db.commit()
+    response = await client.get("/api/v1/organisations", params={"q": "100%"}, headers=bearer(token))
+    assert [o["name"] for o in response.json()] == ["Nautica 100%"]
+    assert await db.scalar(select(func.count()).select_from(Participant)) == 1
