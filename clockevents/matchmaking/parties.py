@@ -1,0 +1,67 @@
+"""Who is who in a request: the caller's registration and display facts about participants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.accounts.models import User
+from clockevents.events.models import Cluster, Event
+from clockevents.registration.models import Organisation, Participant
+
+
+@dataclass(frozen=True)
+class Party:
+    """One participant as the matchmaking pages and API show them."""
+
+    id: int
+    user_id: int | None
+    name: str
+    organisation: str
+    cluster_id: int | None
+    cluster: str
+    status: str
+    listed: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.organisation})" if self.name else self.organisation
+
+
+async def own_participant(db: AsyncSession, event: Event, user: User | None) -> Participant | None:
+    """The caller's registration for ``event``, if any."""
+    if user is None:
+        return None
+    return await db.scalar(
+        select(Participant).where(Participant.event_id == event.id, Participant.user_id == user.id)
+    )
+
+
+async def load_parties(db: AsyncSession, ids: Iterable[int]) -> dict[int, Party]:
+    """Display facts for the participants ``ids`` in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(
+            Participant.id,
+            Participant.user_id,
+            User.name,
+            Organisation.name,
+            Participant.cluster_id,
+            Cluster.name,
+            Participant.status,
+            Participant.listed,
+        )
+        .join(Organisation, Organisation.id == Participant.organisation_id)
+        .outerjoin(User, User.id == Participant.user_id)
+        .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
+        .where(Participant.id.in_(wanted))
+    )
+    return {
+        pid: Party(pid, uid, uname or "", oname, cid, cname or "", status, listed)
+        for pid, uid, uname, oname, cid, cname, status, listed in rows
+    }
