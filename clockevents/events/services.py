@@ -6,6 +6,8 @@ Clusters and roles live in ``events/team.py``, the slot grid in ``events/grid.py
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -14,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from clockevents.accounts.models import User
+from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events import grid
-from clockevents.events.models import EVENT_STATUSES, Event, EventRole
+from clockevents.events.models import EVENT_STATUSES, Cluster, Event, EventRole, EventSession, Slot
 from clockevents.events.permissions import access_for, require_organiser
 from clockevents.events.validation import clean_event_fields, event_values
+from clockevents.registration.models import PARTICIPANT_STATUSES, Participant
 
 PUBLIC_STATUSES = ("open", "live", "closed")
 PER_PAGE = 20
@@ -173,3 +177,40 @@ async def update_event(db: AsyncSession, event: Event, user: User | None, data: 
     if regrid and specs:
         await grid.materialise(db, event, specs)
     return event
+
+
+def registration_state(event: Event, now: datetime | None = None) -> str:
+    """'open', 'not_yet' or 'closed': whether people may register for ``event`` right now."""
+    now = now or utcnow()
+    if event.status not in ("open", "live"):
+        return "not_yet" if event.status == "draft" else "closed"
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return "not_yet"
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        return "closed"
+    return "open"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Counts an organiser sees first."""
+
+    clusters: int
+    sessions: int
+    slots: int
+    participants: dict[str, int]  # by status: pending, approved, rejected
+
+
+async def overview(db: AsyncSession, event: Event) -> Overview:
+    """Count the event's clusters, sessions, slots and participants (by status)."""
+
+    async def count(model: Any) -> int:
+        return await db.scalar(select(func.count()).select_from(model).where(model.event_id == event.id)) or 0
+
+    rows = await db.execute(
+        select(Participant.status, func.count())
+        .where(Participant.event_id == event.id)
+        .group_by(Participant.status)
+    )
+    by_status = dict.fromkeys(PARTICIPANT_STATUSES, 0) | {status: n for status, n in rows.all()}
+    return Overview(await count(Cluster), await count(EventSession), await count(Slot), by_status)
