@@ -70,6 +70,7 @@ class ParticipantCard:
     participant: Participant
     person_name: str
     cluster: Cluster | None
+    email: str = ""  # shown to staff only (the participant admin), never in the public directory
 
     @property
     def organisation(self) -> Organisation:
@@ -271,7 +272,7 @@ async def search_participants(
     total = await _count(db, base.where(*conditions))
     rows = (
         await db.execute(
-            select(Participant, User.name, Cluster)
+            select(Participant, User.name, User.email, Cluster)
             .join(Participant.organisation)
             .outerjoin(User, User.id == Participant.user_id)
             .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
@@ -282,7 +283,10 @@ async def search_participants(
             .limit(filters.per_page)
         )
     ).all()
-    items = [ParticipantCard(participant=p, person_name=name or "", cluster=c) for p, name, c in rows]
+    items = [
+        ParticipantCard(participant=p, person_name=name or "", cluster=c, email=email or "")
+        for p, name, email, c in rows
+    ]
     return DirectoryPage(items=items, total=total, page=filters.page, per_page=filters.per_page)
 
 
