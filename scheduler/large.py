@@ -1,0 +1,407 @@
+"""Large events: choose meetings by b-matching, place them break-aware, then improve.
+
+A monolithic CP-SAT model over thousands of meetings x slots does not get far in a minute, so:
+1. choose which meetings to place: the max-weight b-matching (each participant at most their
+   usable free slots), solved by CP-SAT in a fraction of a second on events of this size;
+2. place the chosen meetings busiest participant first, each in the slot that adds the fewest
+   breaks to both sides and keeps busy slots together (`greedy.construct`);
+3. if weight is still short of the bound: large-neighbourhood search with CP-SAT, freeing the
+   meetings of a few participants around an unplaced meeting (weight first, then breaks);
+4. simulated annealing over Kempe-chain slot swaps to remove breaks: swapping two slots along an
+   alternating path of meetings keeps the schedule valid and changes only the path's two ends.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from ortools.sat.python import cp_model
+
+from scheduler.bounds import bmatching
+from scheduler.greedy import (
+    Index,
+    State,
+    apply_moves,
+    construct,
+    fill,
+    greedy_slots,
+    mask_breaks,
+    to_solution,
+)
+from scheduler.problem import Problem, Solution
+
+Progress = Callable[[dict[str, float | int | None]], None]
+
+
+def solve_large(
+    problem: Problem,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    seed: int = 0,
+) -> Solution:
+    """Schedule a big event within `time_limit` seconds; see the module docstring for how."""
+    started = time.monotonic()
+    deadline = started + time_limit
+    rng = random.Random(seed)
+    ix = Index.of(problem)
+    base = greedy_slots(ix)
+    bound = bmatching(
+        ix,
+        time_limit=max(0.1, min(10.0, time_limit * 0.15)),
+        workers=workers,
+        hint=[i for i, s in enumerate(base) if s >= 0],
+    )
+    slot = construct(ix, bound.chosen, rng) if bound.chosen else list(base)
+    fill(ix, slot)
+    state = State(ix, max(slot, base, key=lambda sl: _score(ix, sl)))
+
+    def report(st: State) -> None:
+        if progress is not None:
+            progress(
+                {
+                    "seconds": round(time.monotonic() - started, 2),
+                    "weight": st.weight,
+                    "breaks": st.breaks,
+                    "bound": bound.value,
+                }
+            )
+
+    report(state)
+    if state.weight < bound.value:
+        # Weight comes first: give the CP-SAT repair up to a third of what is left, starting with
+        # the meetings the b-matching chose, then any other meeting that has a possible slot.
+        share = time.monotonic() + (deadline - time.monotonic()) / 3
+        chosen = [i for i in bound.chosen if state.slot[i] < 0]
+        picked = set(chosen)
+        others = [i for i, s in enumerate(state.slot) if s < 0 and ix.allowed[i] and i not in picked]
+        for targets in (chosen, others):
+            improve(state, targets, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
+    kempe = Kempe(state)
+    kempe.anneal(deadline, rng, stop=stop, on_tick=report)
+    return to_solution(ix, kempe.best(), started, bound=bound.value)
+
+
+def _score(ix: Index, slot: list[int]) -> tuple[int, int]:
+    """Lexicographic objective as a comparable tuple: (weight, -breaks)."""
+    occ = ix.slot_masks(slot)
+    return (sum(w for w, s in zip(ix.weight, slot, strict=True) if s >= 0), -sum(map(mask_breaks, occ)))
+
+
+def _neighbourhood(state: State, rng: random.Random, size: int, seeds: list[int]) -> set[int]:
+    """Grow a set of participants from `seeds` through partners, breadth first, up to `size`."""
+    ix = state.ix
+    chosen = set(seeds)
+    frontier = list(seeds)
+    while frontier and len(chosen) < size:
+        p = frontier.pop(0)
+        partners = [ix.a[i] + ix.b[i] - p for i in ix.inc[p] if state.slot[i] >= 0]
+        rng.shuffle(partners)
+        for q in partners:
+            if q not in chosen and len(chosen) < size:
+                chosen.add(q)
+                frontier.append(q)
+    return chosen
+
+
+def _subsolve(
+    state: State, people: set[int], time_limit: float, workers: int
+) -> tuple[dict[int, int], bool] | None:
+    """Re-solve every meeting touching `people`, the rest fixed; return new slots if no worse."""
+    ix = state.ix
+    slots = ix.problem.slots
+    free_m = sorted({i for p in people for i in ix.inc[p] if ix.allowed[i]})
+    occ = dict.fromkeys({ix.a[i] for i in free_m} | {ix.b[i] for i in free_m}, 0)
+    for q in occ:
+        occ[q] = state.occ[q]
+    count = list(state.count)
+    for i in free_m:
+        s = state.slot[i]
+        if s >= 0:
+            occ[ix.a[i]] &= ~(1 << s)
+            occ[ix.b[i]] &= ~(1 << s)
+            count[s] -= 1
+    fset = set(free_m)
+    model = cp_model.CpModel()
+    x: dict[int, dict[int, cp_model.IntVar]] = {}
+    start: dict[int, cp_model.LinearExprT] = {}
+    placed: dict[int, cp_model.LinearExprT] = {}
+    for i in free_m:
+        mask = ix.allowed[i] & ~occ[ix.a[i]] & ~occ[ix.b[i]]
+        lo = -1
+        for j in ix.preds[i]:
+            if j not in fset:
+                if state.slot[j] < 0:
+                    mask = 0
+                lo = max(lo, state.slot[j])
+        mask &= ix.full & ~((1 << (lo + 1)) - 1)
+        x[i] = {s: model.new_bool_var(f"x{i}_{s}") for s in range(slots) if mask >> s & 1}
+        placed[i] = sum(x[i].values())
+        model.add_at_most_one(x[i].values())
+        start[i] = sum(s * v for s, v in x[i].items())
+    # Successor links: a placed fixed successor pins its predecessor in; freed pairs stay ordered.
+    for i in free_m:
+        for j in ix.preds[i]:
+            if j in fset:
+                model.add(placed[i] <= placed[j])
+                if x[i] and x[j]:
+                    model.add(start[i] >= start[j] + 1).only_enforce_if(_flag(model, x[i]))
+    for k, preds in enumerate(ix.preds if any(ix.preds) else ()):
+        if k in fset or state.slot[k] < 0:
+            continue
+        for j in preds:
+            if j in fset:
+                model.add(placed[j] == 1)
+                for s in [s for s in x[j] if s >= state.slot[k]]:
+                    model.add(x[j][s] == 0)
+    by_slot: list[list[cp_model.IntVar]] = [[] for _ in range(slots)]
+    per_person: dict[int, list[list[cp_model.IntVar]]] = {q: [[] for _ in range(slots)] for q in occ}
+    for i in free_m:
+        for s, v in x[i].items():
+            by_slot[s].append(v)
+            per_person[ix.a[i]][s].append(v)
+            per_person[ix.b[i]][s].append(v)
+    for s, vs in enumerate(by_slot):
+        room = ix.capacity - count[s]
+        if len(vs) > room:
+            model.add(sum(vs) <= room)
+    penalty: list[cp_model.LinearExprT] = []
+    offset = 0
+    for q, cols in per_person.items():
+        fixed = occ[q]
+        busy: list[cp_model.LinearExprT | int] = []
+        for s in range(slots):
+            if fixed >> s & 1:
+                busy.append(1)
+            elif cols[s]:
+                if len(cols[s]) > 1:
+                    model.add_at_most_one(cols[s])
+                busy.append(sum(cols[s]))
+            else:
+                busy.append(0)
+        prev: cp_model.LinearExprT | int = 0
+        for s in range(slots):
+            cur = busy[s]
+            if isinstance(cur, int) and isinstance(prev, int):
+                offset += max(0, cur - prev)
+            elif not (isinstance(cur, int) and cur == 0) and not (isinstance(prev, int) and prev == 1):
+                r = model.new_bool_var("")
+                model.add(r >= cur - prev)
+                penalty.append(r)
+            prev = cur
+        if fixed:
+            offset -= 1
+        else:
+            anything = [v for col in cols for v in col]
+            h = model.new_bool_var("")
+            model.add(h <= sum(anything))
+            penalty.append(-h)
+    big = len(occ) * slots + 1
+    gain = sum(ix.weight[i] * placed[i] for i in free_m)
+    model.maximize(big * gain - sum(penalty))
+    for i in free_m:
+        s = state.slot[i]
+        for t, v in x[i].items():
+            model.add_hint(v, t == s)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = workers
+    solver.parameters.max_time_in_seconds = time_limit
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    new = {}
+    for i in free_m:
+        new[i] = next((s for s, v in x[i].items() if solver.boolean_value(v)), -1)
+    return new, status == cp_model.OPTIMAL
+
+
+def _flag(model: cp_model.CpModel, xs: dict[int, cp_model.IntVar]) -> cp_model.IntVar:
+    """A literal true exactly when one of `xs` is (the meeting is placed)."""
+    f = model.new_bool_var("")
+    model.add(sum(xs.values()) == f)
+    return f
+
+
+def improve(
+    state: State,
+    targets: list[int],
+    *,
+    deadline: float,
+    workers: int,
+    rng: random.Random,
+    stop: threading.Event | None = None,
+    on_improve: Callable[[State], None] | None = None,
+) -> None:
+    """CP-SAT neighbourhood search around unplaced `targets` until all fit, time, or `stop`."""
+    ix = state.ix
+    size = 6
+    while time.monotonic() < deadline - 0.05 and not (stop is not None and stop.is_set()):
+        todo = [i for i in targets if state.slot[i] < 0]
+        if not todo:
+            return
+        i = rng.choice(todo)
+        people = _neighbourhood(state, rng, size, [ix.a[i], ix.b[i]])
+        limit = min(1.0, deadline - time.monotonic())
+        result = _subsolve(state, people, limit, workers)
+        if result is None:
+            size = max(2, size - 1)
+            continue
+        new, optimal = result
+        before = (state.weight, -state.breaks)
+        undo = {i: state.slot[i] for i in new}
+        apply_moves(state, new)
+        after = (state.weight, -state.breaks)
+        if after < before:
+            apply_moves(state, undo)
+        elif after > before and on_improve is not None:
+            on_improve(state)
+        # Grow neighbourhoods while CP-SAT closes them comfortably, shrink when it cannot.
+        size = min(30, size + 1) if optimal else max(2, size - 2)
+
+
+class Kempe:
+    """Kempe-chain moves: swap two slots along an alternating path of meetings.
+
+    Moving participant p's meeting from slot s to t may clash with the partner's meeting at t,
+    which then moves to s, and so on. Everyone inside the path keeps the same busy slots; only
+    the two ends change, so a move is valid by construction and cheap to score.
+    """
+
+    def __init__(self, state: State) -> None:
+        ix = state.ix
+        self.state = state
+        self.at = [[-1] * ix.problem.slots for _ in ix.pids]
+        for i, s in enumerate(state.slot):
+            if s >= 0:
+                self.at[ix.a[i]][s] = i
+                self.at[ix.b[i]][s] = i
+        # Meetings in precedence relations stay put: a chain could break an order silently.
+        self.pinned = [bool(p) for p in ix.preds]
+        for ps in ix.preds:
+            for j in ps:
+                self.pinned[j] = True
+        self.best_breaks, self.best_slot = state.breaks, list(state.slot)
+
+    def chain(self, p: int, s: int, t: int, limit: int = 60) -> tuple[list[int], int, int] | None:
+        """Path of meetings moved when p's meeting at s goes to t; returns (path, end, into)."""
+        ix, at = self.state.ix, self.at
+        cur, into, path = p, s, []
+        while True:
+            m = at[cur][into]
+            if m < 0:
+                return path, cur, into
+            if self.pinned[m] or len(path) >= limit:
+                return None
+            new = t if into == s else s
+            if not ix.allowed[m] >> new & 1:
+                return None
+            path.append(m)
+            cur = ix.a[m] + ix.b[m] - cur
+            into = new
+
+    def delta(self, p: int, s: int, t: int, path: list[int], end: int, into: int) -> int | None:
+        """Change in total breaks (None if capacity forbids) when applying the chain."""
+        st = self.state
+        ix = st.ix
+        # The end participant lacked the slot the last meeting moves into and leaves the other.
+        old = s if into == t else t
+        if len(path) % 2 and st.count[t] >= ix.capacity:
+            return None
+        if end == p:
+            return None
+        mp = st.occ[p] & ~(1 << s) | (1 << t)
+        me = st.occ[end] & ~(1 << old) | (1 << into)
+        return mask_breaks(mp) - st.pbreaks[p] + mask_breaks(me) - st.pbreaks[end]
+
+    def apply(self, s: int, t: int, path: list[int]) -> None:
+        """Swap slots s and t for every meeting on the path."""
+        st, ix, at = self.state, self.state.ix, self.at
+        for m in path:
+            old = st.slot[m]
+            at[ix.a[m]][old] = -1
+            at[ix.b[m]][old] = -1
+        moves = {m: (t if st.slot[m] == s else s) for m in path}
+        apply_moves(st, moves)
+        for m, new in moves.items():
+            at[ix.a[m]][new] = m
+            at[ix.b[m]][new] = m
+
+    def best(self) -> list[int]:
+        """The placement with the fewest breaks seen (annealing may end slightly above it)."""
+        if self.state.breaks <= self.best_breaks:
+            return list(self.state.slot)
+        return self.best_slot
+
+    def anneal(
+        self,
+        deadline: float,
+        rng: random.Random,
+        *,
+        stop: threading.Event | None = None,
+        temperature: float = 0.6,
+        on_tick: Callable[[State], None] | None = None,
+    ) -> None:
+        """Simulated annealing over Kempe moves aimed at participants who have breaks.
+
+        For a participant with breaks, every (busy slot, idle neighbouring slot) pair that would
+        lower their own breaks is tried through its chain, then a few that keep them level; the
+        move is kept when the total does not rise, or rises with probability exp(-delta / T)
+        while T cools linearly to zero at the deadline.
+        """
+        st, ix = self.state, self.state.ix
+        slots = ix.problem.slots
+        n = len(ix.pids)
+        start = last_tick = time.monotonic()
+        span = max(1e-3, deadline - start)
+        tries, temp = 0, temperature
+        while True:
+            tries += 1
+            if tries % 64 == 0:
+                now = time.monotonic()
+                if st.breaks < self.best_breaks:
+                    self.best_breaks, self.best_slot = st.breaks, list(st.slot)
+                if now > deadline or (stop is not None and stop.is_set()):
+                    return
+                if on_tick is not None and now - last_tick >= 1.0:
+                    last_tick = now
+                    on_tick(st)
+                temp = temperature * max(0.0, 1.0 - (now - start) / span)
+            p = rng.randrange(n)
+            if not st.pbreaks[p] and rng.random() < 0.9:
+                continue
+            mask = st.occ[p]
+            # Aim for idle slots next to busy ones: only those can close a gap or extend a run.
+            near = ((mask << 1) | (mask >> 1)) & ~mask & ix.free[p] & ix.full
+            if not near:
+                continue
+            good, side = [], []
+            base = st.pbreaks[p]
+            for s in range(slots):
+                if not mask >> s & 1:
+                    continue
+                rest = mask & ~(1 << s)
+                for t in range(slots):
+                    if near >> t & 1:
+                        d = mask_breaks(rest | (1 << t)) - base
+                        if d < 0:
+                            good.append((s, t))
+                        elif d == 0:
+                            side.append((s, t))
+            rng.shuffle(good)
+            rng.shuffle(side)
+            for s, t in good + side[:4]:
+                found = self.chain(p, s, t)
+                if found is None:
+                    continue
+                path, end, into = found
+                d = self.delta(p, s, t, path, end, into)
+                if d is None:
+                    continue
+                if d <= 0 or (temp > 0 and rng.random() < math.exp(-d / temp)):
+                    self.apply(s, t, path)
+                    break
