@@ -74,7 +74,7 @@ async def create_opportunity(
     return opportunity
 
 
-async def _require_author(db: AsyncSession, actor: User | None, opportunity: Opportunity) -> None:
+async def require_author(db: AsyncSession, actor: User | None, opportunity: Opportunity) -> None:
     """Its author may change it; so may staff covering the author's cluster (moderation)."""
     if actor is None:
         raise NotAuthenticated()
@@ -92,7 +92,7 @@ async def update_opportunity(
     db: AsyncSession, actor: User | None, opportunity: Opportunity, data: OpportunityUpdate
 ) -> Opportunity:
     """Change an opportunity; fields left ``None`` keep their value."""
-    await _require_author(db, actor, opportunity)
+    await require_author(db, actor, opportunity)
     event = await db.get(Event, opportunity.event_id)
     assert event is not None
     merged = OpportunityInput(
@@ -112,7 +112,7 @@ async def update_opportunity(
 
 
 async def delete_opportunity(db: AsyncSession, actor: User | None, opportunity: Opportunity) -> None:
-    await _require_author(db, actor, opportunity)
+    await require_author(db, actor, opportunity)
     participant_id = opportunity.participant_id
     await db.delete(opportunity)
     await db.flush()

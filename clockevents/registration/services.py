@@ -46,6 +46,7 @@ __all__ = [
     "get_participant",
     "my_events",
     "register",
+    "registration_errors",
     "registration_state",
     "set_status",
     "update_participant",
@@ -116,8 +117,7 @@ async def register(
     """Register ``user`` for ``event``: validate everything, then write organisation and participant.
 
     ``check_window=False`` and an explicit ``status`` are for organisers' imports. Raises
-    ValidationFailed (every wrong field), Conflict (closed, or already registered), NotFound
-    (unknown organisation id).
+    ValidationFailed (every wrong field) or Conflict (closed, or already registered).
     """
     if check_window and (reason := registration_state(event)):
         raise Conflict(reason)
@@ -126,24 +126,7 @@ async def register(
     ):
         raise Conflict("You are already registered for this event.")
 
-    errors: dict[str, str] = {}
-    organisation: Organisation | None = None
-    new_org: OrganisationInput | None = None
-    if data.organisation_id is not None:
-        organisation = await db.get(Organisation, data.organisation_id)
-        if organisation is None:
-            errors["organisation_id"] = "This organisation does not exist."
-    elif data.organisation is not None:
-        new_org = validate_organisation(data.organisation, errors, prefix="organisation.")
-    else:
-        errors["organisation_id"] = "Choose your organisation or create a new one."
-    fields = _validate_profile(
-        data,
-        await event_clusters(db, event),
-        await _slot_indexes(db, event),
-        event,
-        errors,
-    )
+    errors, organisation, new_org, fields = await _check_registration(db, event, data)
     if status is not None:
         check_status(status, errors)
     if errors:
@@ -170,6 +153,31 @@ async def register(
         raise Conflict("You are already registered for this event.") from exc
     await refresh_search_text(db, participant.id)
     return await get_participant(db, event, participant.id)
+
+
+async def registration_errors(db: AsyncSession, event: Event, data: RegistrationInput) -> dict[str, str]:
+    """Every message ``register`` would give for ``data``, without writing (the wizard checks each step)."""
+    return (await _check_registration(db, event, data))[0]
+
+
+async def _check_registration(
+    db: AsyncSession, event: Event, data: RegistrationInput
+) -> tuple[dict[str, str], Organisation | None, OrganisationInput | None, dict[str, object]]:
+    errors: dict[str, str] = {}
+    organisation: Organisation | None = None
+    new_org: OrganisationInput | None = None
+    if data.organisation_id is not None:
+        organisation = await db.get(Organisation, data.organisation_id)
+        if organisation is None:
+            errors["organisation_id"] = "This organisation does not exist."
+    elif data.organisation is not None:
+        new_org = validate_organisation(data.organisation, errors, prefix="organisation.")
+    else:
+        errors["organisation_id"] = "Choose your organisation or create a new one."
+    fields = _validate_profile(
+        data, await event_clusters(db, event), await _slot_indexes(db, event), event, errors
+    )
+    return errors, organisation, new_org, fields
 
 
 def _validate_profile(
