@@ -365,7 +365,7 @@ class Kempe:
                 now = time.monotonic()
                 if st.breaks < self.best_breaks:
                     self.best_breaks, self.best_slot = st.breaks, list(st.slot)
-                if now > deadline or (stop is not None and stop.is_set()):
+                if now > deadline or (stop is not None and stop.is_set()) or not st.breaks:
                     return
                 if on_tick is not None and now - last_tick >= 1.0:
                     last_tick = now
