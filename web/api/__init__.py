@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.api import accounts, directory, events, registration, system
+from web.api import accounts, agenda, directory, events, registration, system
 
-routes = [*accounts.routes, *events.routes, *registration.routes, *directory.routes]
+routes = [*accounts.routes, *events.routes, *registration.routes, *directory.routes, *agenda.routes]
 root_routes = [*system.routes]
