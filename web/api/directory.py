@@ -18,7 +18,8 @@ from clockevents.registration import csvio, directory
 from clockevents.registration.directory import OpportunityCard, ParticipantCard
 from clockevents.registration.models import Organisation
 
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Litestar appends "; charset=utf-8" to text media types itself.
+CSV_MEDIA_TYPE = "text/csv"
 
 
 class OrganisationOut(msgspec.Struct):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.pages import accounts, admin, directory, events, home, registration
+from web.pages import accounts, admin, admin_participants, directory, events, home, registration
 
 routes = [
     *home.routes,
@@ -11,4 +11,5 @@ routes = [
     *registration.routes,
     *directory.routes,
     *admin.routes,
+    *admin_participants.routes,
 ]
