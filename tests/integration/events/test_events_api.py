@@ -362,3 +362,36 @@ async def test_roles_remove_by_organiser_is_403(db: AsyncSession, client: AsyncT
     assert response.status_code == 403
     anonymous = await client.get("/api/v1/events/teamrm/roles")
     assert anonymous.status_code == 401
+
+
+async def test_events_operations_in_schema_have_unique_ids(client: AsyncTestClient[Any]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    ops = [
+        op["operationId"]
+        for path in schema["paths"].values()
+        for op in path.values()
+        if isinstance(op, dict) and "events" in op.get("tags", [])
+    ]
+    assert len(ops) == 13
+    assert len(set(ops)) == 13
+
+
+async def test_api_wrong_shapes_are_400_not_500(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    owner = await make_user(db)
+    await make_event(db, owner, slug="edge")
+    headers = bearer(await api_token(client, owner.email))
+    for method, url, body in [
+        ("PUT", "/api/v1/events/edge/grid", {"sessions": "nope"}),
+        ("PUT", "/api/v1/events/edge/grid", {"sessions": [{"day": 5}]}),
+        (
+            "PATCH",
+            "/api/v1/events/edge",
+            {"starts_on": "2027-13-01", "timezone": "", "opportunity_kinds": []},
+        ),
+        ("PATCH", "/api/v1/events/edge", {"registration_opens_at": "2027-01-01T25:00"}),
+        ("POST", "/api/v1/events/edge/roles", {"email": "", "cluster_id": 999999}),
+        ("POST", "/api/v1/events/edge/clusters", {"name": "x" * 500}),
+    ]:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.status_code == 400, (url, body)
+    assert (await client.get("/api/v1/events", params={"page": "abc"})).status_code == 400
