@@ -143,3 +143,12 @@ async def request_counts(db: AsyncSession, event: Event, user: User | None) -> d
     for status, count in rows:
         counts[status] = count
     return {s: counts[s] for s in REQUEST_STATUSES}
+
+
+async def describe_request(
+    db: AsyncSession, event: Event, user: User | None, request: MeetingRequest
+) -> RequestRow:
+    """One request as the caller sees it (after they sent, answered or changed it)."""
+    access = await access_for(db, event, user)
+    mine = await own_participant(db, event, user)
+    return (await _rows(db, [request], access, mine.id if mine else None))[0]

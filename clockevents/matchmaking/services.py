@@ -8,7 +8,7 @@ The work is split by concern: ``requests.py`` (send, answer, cancel, organiser m
 from __future__ import annotations
 
 from clockevents.matchmaking.booking import free_slots, free_slots_for, new_uid
-from clockevents.matchmaking.listing import RequestRow, list_requests, request_counts
+from clockevents.matchmaking.listing import RequestRow, describe_request, list_requests, request_counts
 from clockevents.matchmaking.parties import Party, load_parties, own_participant
 from clockevents.matchmaking.recommend import Recommendation, recommendations
 from clockevents.matchmaking.requests import (
@@ -30,6 +30,7 @@ __all__ = [
     "accept_request",
     "cancel_request",
     "decline_request",
+    "describe_request",
     "expire_pending",
     "free_slots",
     "free_slots_for",

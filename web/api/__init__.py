@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from web.api import accounts, agenda, directory, events, registration, system
+from web.api import accounts, agenda, directory, events, matchmaking, notifications, registration, system
 
 routes = [*accounts.routes, *events.routes, *registration.routes, *directory.routes, *agenda.routes]
+routes += [*matchmaking.routes, *notifications.routes]
 root_routes = [*system.routes]
