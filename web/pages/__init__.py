@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.pages import accounts, admin, admin_participants, directory, events, home, registration
+from web.pages import accounts, admin, admin_participants, agenda, directory, events, home, registration
 
 routes = [
     *home.routes,
@@ -12,4 +12,5 @@ routes = [
     *directory.routes,
     *admin.routes,
     *admin_participants.routes,
+    *agenda.routes,
 ]

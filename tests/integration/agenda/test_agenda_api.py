@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-from datetime import date, time
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -11,50 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.agenda import runs
 from clockevents.agenda.models import Meeting
 from tests.factories.accounts import make_user
-from tests.factories.agenda import make_request
-from tests.factories.events import make_event
-from tests.factories.registration import make_organisation, make_participant
 from tests.helpers import api_token, bearer
-
-SESSIONS = ((time(9, 0), time(10, 0)), (time(14, 0), time(15, 0)))  # four slots
-DAY = date(2027, 1, 12)  # winter: Europe/Rome is UTC+01:00
-
-
-async def wait_done(client: AsyncTestClient[Any], run_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    """Poll the run until it leaves queued/running (at most 30 s)."""
-    for _ in range(150):
-        body = (await client.get(f"/api/v1/schedule-runs/{run_id}", headers=headers)).json()
-        if body["status"] not in ("queued", "running"):
-            return body
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"run {run_id} still {body['status']} after 30 s")
-
-
-async def _seed(db: AsyncSession) -> tuple[Any, Any, Any, Any]:
-    owner = await make_user(db)
-    event = await make_event(db, owner, session_times=SESSIONS, starts_on=DAY)
-    ada = await make_participant(
-        db,
-        event,
-        user=await make_user(db, name="Ada Rossi"),
-        organisation=await make_organisation(db, name="Acme Srl"),
-    )
-    bruno = await make_participant(
-        db,
-        event,
-        user=await make_user(db, name="Bruno Neri"),
-        organisation=await make_organisation(db, name="Nautica Spa"),
-    )
-    ada.unavailable_slots = [1, 2, 3]  # they can only meet in slot 0
-    await db.commit()
-    await make_request(db, ada, bruno, priority=2)
-    return owner, event, ada, bruno
+from tests.integration.agenda.helpers import seed_pair, wait_done
 
 
 async def test_build_and_publish_via_api_gives_participants_their_meeting(
     client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
-    owner, event, ada, bruno = await _seed(db)
+    owner, event, ada, bruno = await seed_pair(db)
     organiser = bearer(await api_token(client, owner.email))
 
     started = await client.post(
@@ -107,7 +69,7 @@ async def test_build_and_publish_via_api_gives_participants_their_meeting(
 async def test_schedule_run_routes_refuse_participants_and_strangers(
     client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
-    owner, event, ada, _ = await _seed(db)
+    owner, event, ada, _ = await seed_pair(db)
     organiser = bearer(await api_token(client, owner.email))
     ada_user = await db.get(type(owner), ada.user_id)
     participant = bearer(await api_token(client, ada_user.email))
@@ -138,7 +100,7 @@ async def test_schedule_run_routes_refuse_participants_and_strangers(
 async def test_start_schedule_run_bad_body_gives_message_per_field(
     client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
-    owner, event, _, _ = await _seed(db)
+    owner, event, _, _ = await seed_pair(db)
     organiser = bearer(await api_token(client, owner.email))
     url = f"/api/v1/events/{event.slug}/schedule-runs"
 
@@ -157,7 +119,7 @@ async def test_start_schedule_run_bad_body_gives_message_per_field(
 async def test_second_run_while_one_is_active_is_409_and_cancel_stops_it(
     client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
-    owner, event, _, _ = await _seed(db)
+    owner, event, _, _ = await seed_pair(db)
     organiser = bearer(await api_token(client, owner.email))
     url = f"/api/v1/events/{event.slug}/schedule-runs"
     # Hold the solver seat so the run waits, as behind another event's build.
