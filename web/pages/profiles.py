@@ -73,7 +73,9 @@ async def _profile_page(
             "type_options": type_options(event),
             "timezone_options": timezone_options(),
             "pitch_max": PITCH_MAX,
-            "days": slot_days(await services.event_slots(db, event), zone, values["unavailable_slots"]),
+            "days": slot_days(
+                await services.event_slots(db, event), zone, values["unavailable_slots"], event.timezone
+            ),
             "zone": zone,
         },
         status_code=status_code,

@@ -74,7 +74,9 @@ async def _render(
             "sizes": [(s, s) for s in ORGANISATION_SIZES],
             "timezone_options": timezone_options(),
             "pitch_max": PITCH_MAX,
-            "days": slot_days(await services.event_slots(db, event), zone, values["unavailable_slots"]),
+            "days": slot_days(
+                await services.event_slots(db, event), zone, values["unavailable_slots"], event.timezone
+            ),
             "zone": zone,
         },
         status_code=status_code,

@@ -80,7 +80,8 @@ def to_input(values: dict[str, Any]) -> RegistrationInput:
         unavailable_slots=[int_or_invalid(s) for s in values["unavailable_slots"]],
         listed=values["listed"],
     )
-    if choice == "new":
+    # Typing a new organisation's name without ticking "new" still means a new organisation.
+    if choice == "new" or (not choice and values["organisation.name"]):
         data.organisation = OrganisationInput(**{f: values[f"organisation.{f}"] for f in ORG_FIELDS})
     elif choice:
         data.organisation_id = int_or_invalid(choice)
@@ -95,17 +96,28 @@ def timezone_options() -> list[tuple[str, str]]:
     return [(z, z) for z in sorted(timezones())]
 
 
-def slot_days(slots: list[Slot], zone: str, checked: list[str]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Slots grouped by local day in ``zone``, each with its local time range and checked state."""
+def slot_days(
+    slots: list[Slot], zone: str, checked: list[str], event_zone: str = ""
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Slots grouped by local day in ``zone``, each with its local time range and checked state.
+
+    When the event runs in another zone, each label also gives the event's time, so the
+    participant and the organisers speak of the same slot.
+    """
     tz = ZoneInfo(zone if zone in timezones() else "UTC")
+    home = ZoneInfo(event_zone) if event_zone and event_zone != zone and event_zone in timezones() else None
     chosen = set(checked)
-    rows = [
-        {
-            "index": s.index,
-            "day": s.starts_at.astimezone(tz).strftime("%A %d %B"),
-            "label": f"{s.starts_at.astimezone(tz):%H:%M}\u2013{s.ends_at.astimezone(tz):%H:%M}",
-            "checked": str(s.index) in chosen,
-        }
-        for s in slots
-    ]
+    rows = []
+    for s in slots:
+        label = f"{s.starts_at.astimezone(tz):%H:%M}\u2013{s.ends_at.astimezone(tz):%H:%M}"
+        if home is not None:
+            label += f" ({s.starts_at.astimezone(home):%H:%M} event time)"
+        rows.append(
+            {
+                "index": s.index,
+                "day": s.starts_at.astimezone(tz).strftime("%A %d %B"),
+                "label": label,
+                "checked": str(s.index) in chosen,
+            }
+        )
     return [(day, list(items)) for day, items in groupby(rows, key=lambda r: r["day"])]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.events.models import Slot
 from clockevents.registration.models import Organisation, Participant
 from tests.factories.accounts import make_user
 from tests.factories.events import make_event
@@ -309,3 +311,40 @@ async def test_my_events_lists_registrations_and_organising(
     assert event.title in page.text
     assert 'status-pending">pending' in page.text
     assert f'href="/events/{own.slug}/admin"' in page.text
+
+
+async def test_wizard_typed_name_means_new_organisation(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, _ = await setup(db, client)
+    data = [
+        ("step", "4"),
+        ("action", "confirm"),
+        *{**ORG, "org_choice": ""}.items(),
+        *profile(event.clusters[0].id).items(),
+    ]
+    response = await form_post(client, f"/events/{event.slug}/register", data)
+    assert response.status_code in (302, 303), response.text
+    names = list(await db.scalars(select(Organisation.name)))
+    assert names == ["Blue Yachts"]
+
+
+async def test_wizard_slots_show_local_and_event_time(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _ = await setup(db, client)
+    first = await db.scalar(select(Slot).where(Slot.event_id == event.id, Slot.index == 0))
+    assert first is not None
+    ny, rome = ZoneInfo("America/New_York"), ZoneInfo("Europe/Rome")
+    expected = (
+        f"{first.starts_at.astimezone(ny):%H:%M}\u2013{first.ends_at.astimezone(ny):%H:%M}"
+        f" ({first.starts_at.astimezone(rome):%H:%M} event time)"
+    )
+    data = {
+        "step": "2",
+        "action": "next",
+        **ORG,
+        **profile(event.clusters[0].id),
+        "timezone": "America/New_York",
+    }
+    response = await form_post(client, f"/events/{event.slug}/register", data)
+    assert "Times in America/New_York." in response.text
+    assert f'value="0"> {expected}</label>' in response.text
