@@ -1,4 +1,4 @@
-"""The ``clockevents`` command: run, migrate, demo, create-admin."""
+"""The ``clockevents`` command: run, migrate, demo, create-admin, schedule."""
 
 from __future__ import annotations
 
@@ -125,6 +125,49 @@ def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool)
     click.echo(f"serving on http://{host}:{port}")
     uvicorn_kwargs: dict[str, Any] = {"host": host, "port": port, "factory": True, "workers": workers}
     uvicorn.run("web.app:app_from_env", **uvicorn_kwargs)
+
+
+@main.command()
+@click.argument("event_slug")
+@click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(1, 600), help="Seconds.")
+@click.option("--break-spread", default=None, type=click.IntRange(0), help="Fairness bound on breaks.")
+@click.option("--publish", is_flag=True, help="Publish the draft when the build finishes.")
+@click.pass_obj
+def schedule(
+    settings: Settings, event_slug: str, time_limit: float, break_spread: int | None, publish: bool
+) -> None:
+    """Build EVENT_SLUG's agenda as the organisers' button does; progress on stderr."""
+    from clockevents.agenda import runs
+    from clockevents.agenda.models import ScheduleRun
+    from clockevents.agenda.publish import publish_run
+    from clockevents.agenda.statistics import describe
+    from clockevents.events.services import get_event
+
+    def progress(report: dict[str, Any]) -> None:
+        click.echo("  " + ", ".join(f"{k} {v}" for k, v in report.items() if k != "time_limit"), err=True)
+
+    async def work(db: AsyncSession) -> str:
+        event = await get_event(db, event_slug)
+        await db.commit()  # end the read so the build's own sessions never wait on it
+        factory = create_session_factory(db.bind)  # type: ignore[arg-type]
+        run = await runs.start_run(
+            factory, event, None, time_limit, break_spread, check_access=False, spawn=False
+        )
+        click.echo(f"build {run.id} of {event.slug} started (time limit {time_limit:g} s)", err=True)
+        await runs.execute_run(factory, run.id, on_progress=progress)
+        async with factory() as session:
+            done = await session.get(ScheduleRun, run.id)
+            assert done is not None
+            if done.status != "done":
+                raise DomainError(f"build {run.id} ended {done.status}: {done.error or 'no result'}")
+            lines = [f"build {run.id}: {done.status}", describe(done.statistics)]
+            if publish:
+                await publish_run(session, run.id, None, check_access=False)
+                await session.commit()
+                lines.append(f"published build {run.id}")
+        return "\n".join(lines)
+
+    click.echo(run_in_session(settings, work))
 
 
 if __name__ == "__main__":

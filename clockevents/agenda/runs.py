@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import statistics as stats
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ import scheduler
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting, ScheduleRun
 from clockevents.agenda.problem import Built, build_problem, built_from_stored, run_extras
+from clockevents.agenda.statistics import compute_statistics
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotFound, ValidationFailed
 from clockevents.events.models import Event
@@ -306,51 +306,6 @@ async def _solve_and_store(
             "heartbeat": utcnow().isoformat(),
         },
     )
-
-
-def compute_statistics(built: Built, solution: scheduler.Solution) -> dict[str, Any]:
-    """The figures the organiser judges a draft by, with names instead of ids."""
-    problem = built.problem
-    counts: dict[str, int] = {}
-    for meeting in problem.meetings:
-        counts.setdefault(meeting.a, 0)
-        counts.setdefault(meeting.b, 0)
-        if meeting.id in solution.assignments:
-            counts[meeting.a] += 1
-            counts[meeting.b] += 1
-    reasons = {u.meeting: u.reason for u in solution.unscheduled}
-    unplaced = []
-    for meeting in problem.meetings:
-        if meeting.id in solution.assignments:
-            continue
-        a, b = built.pairs[meeting.id]
-        unplaced.append(
-            {
-                "meeting": meeting.id,
-                "a": built.person(a).label,
-                "b": built.person(b).label,
-                "weight": meeting.weight,
-                "reason": built.humanise(reasons.get(meeting.id, "not placed")),
-            }
-        )
-    per = sorted(counts.values())
-    return {
-        "solver_status": solution.status,
-        "seconds": round(solution.seconds, 2),
-        "requested_meetings": len(problem.meetings),
-        "placed_meetings": len(solution.assignments),
-        "requested_weight": sum(m.weight for m in problem.meetings),
-        "placed_weight": solution.weight,
-        "fixed_meetings": sum(1 for m in problem.meetings if m.fixed_slot is not None),
-        "breaks": solution.breaks,
-        # Among participants with at least one accepted meeting: the others hold none by choice.
-        "meetings_per_participant": {
-            "min": per[0] if per else 0,
-            "median": stats.median(per) if per else 0,
-            "max": per[-1] if per else 0,
-        },
-        "unplaced": unplaced,
-    }
 
 
 async def get_run(db: AsyncSession, run_id: int, actor: User | None) -> tuple[ScheduleRun, Event]:
