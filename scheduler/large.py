@@ -83,8 +83,56 @@ def solve_large(
         for targets in (chosen, others):
             improve(state, targets, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
     kempe = Kempe(state)
+    spread = problem.rules.break_spread
+    if spread is not None:
+        # The spread bound is hard: anneal towards it, drop the cheapest meetings if it still
+        # does not hold, win back whatever weight fits under it, then anneal again.
+        kempe.anneal(time.monotonic() + (deadline - time.monotonic()) / 2, rng, stop=stop, on_tick=report)
+        state = State(ix, kempe.best())
+        dropped = enforce_spread(state, spread)
+        if dropped:
+            share = time.monotonic() + (deadline - time.monotonic()) / 2
+            improve(state, dropped, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
+        kempe = Kempe(state)
     kempe.anneal(deadline, rng, stop=stop, on_tick=report)
     return to_solution(ix, kempe.best(), started, bound=bound.value)
+
+
+def enforce_spread(state: State, spread: int) -> list[int]:
+    """Unplace meetings of the most-broken participants until the spread rule holds.
+
+    Only taking away a whole busy run lowers a participant's breaks, so each step drops the run
+    (of a participant with the most breaks) that lifts the fewest partners to the top and
+    weighs least; returns the dropped meetings.
+    """
+    ix, dropped = state.ix, []
+    while _excess(state.pbreaks, spread):
+        top = max(state.pbreaks)
+        best: tuple[int, int, list[int]] | None = None
+        for p in (q for q, nb in enumerate(state.pbreaks) if nb == top):
+            at = {state.slot[i]: i for i in ix.inc[p] if state.slot[i] >= 0}
+            run: list[int] = []
+            for s in range(ix.problem.slots + 1):
+                if s in at:
+                    run.append(at[s])
+                    continue
+                if run:
+                    gone = sum(1 << state.slot[i] for i in run)
+                    lifted = sum(
+                        mask_breaks(state.occ[ix.a[i] + ix.b[i] - p] & ~gone)
+                        > state.pbreaks[ix.a[i] + ix.b[i] - p]
+                        for i in run
+                    )
+                    cost = (lifted, sum(ix.weight[i] for i in run), run)
+                    if best is None or cost[:2] < best[:2]:
+                        best = cost
+                    run = []
+        if best is None:
+            break
+        for i in best[2]:
+            state.move(i, -1)
+            dropped.append(i)
+    return dropped
 
 
 def _score(ix: Index, slot: list[int]) -> tuple[int, int]:
@@ -170,8 +218,10 @@ def _subsolve(
         room = ix.capacity - count[s]
         if len(vs) > room:
             model.add(sum(vs) <= room)
+    spread = ix.problem.rules.break_spread
+    exact = spread is not None and _excess(state.pbreaks, spread) == 0
     penalty: list[cp_model.LinearExprT] = []
-    offset = 0
+    person: dict[int, cp_model.LinearExprT] = {}
     for q, cols in per_person.items():
         fixed = occ[q]
         busy: list[cp_model.LinearExprT | int] = []
@@ -184,23 +234,45 @@ def _subsolve(
                 busy.append(sum(cols[s]))
             else:
                 busy.append(0)
+        # Breaks = busy runs - 1 (when busy at all); a run starts where busy follows idle.
+        starts: list[cp_model.LinearExprT | int] = []
         prev: cp_model.LinearExprT | int = 0
         for s in range(slots):
             cur = busy[s]
             if isinstance(cur, int) and isinstance(prev, int):
-                offset += max(0, cur - prev)
+                starts.append(max(0, cur - prev))
             elif not (isinstance(cur, int) and cur == 0) and not (isinstance(prev, int) and prev == 1):
                 r = model.new_bool_var("")
                 model.add(r >= cur - prev)
-                penalty.append(r)
+                if exact:
+                    # Under a spread bound breaks must be counted exactly, not just from below.
+                    model.add(r <= cur)
+                    model.add(r <= 1 - prev)
+                starts.append(r)
             prev = cur
         if fixed:
-            offset -= 1
+            person[q] = sum(starts) - 1
         else:
             anything = [v for col in cols for v in col]
             h = model.new_bool_var("")
             model.add(h <= sum(anything))
-            penalty.append(-h)
+            if exact:
+                for v in anything:
+                    model.add(h >= v)
+            person[q] = sum(starts) - h
+        penalty.append(person[q])
+    if exact and spread is not None:
+        # Everyone outside the neighbourhood keeps their breaks; the touched must stay in range.
+        outside = [nb for p, nb in enumerate(state.pbreaks) if p not in person]
+        lo = model.new_int_var(0, slots, "lo")
+        hi = model.new_int_var(0, slots, "hi")
+        model.add(hi - lo <= spread)
+        if outside:
+            model.add(lo <= min(outside))
+            model.add(hi >= max(outside))
+        for expr in person.values():
+            model.add(expr >= lo)
+            model.add(expr <= hi)
     big = len(occ) * slots + 1
     gain = sum(ix.weight[i] * placed[i] for i in free_m)
     model.maximize(big * gain - sum(penalty))
@@ -218,6 +290,22 @@ def _subsolve(
     for i in free_m:
         new[i] = next((s for s, v in x[i].items() if solver.boolean_value(v)), -1)
     return new, status == cp_model.OPTIMAL
+
+
+# Cost of one unit of spread excess in annealing: far above any gain in breaks, so never traded.
+_SPREAD_COST = 1000
+
+
+def _key(state: State) -> tuple[int, int, int]:
+    """What the search maximises: break-spread rule first (hard), then weight, then -breaks."""
+    spread = state.ix.problem.rules.break_spread
+    excess = 0 if spread is None else _excess(state.pbreaks, spread)
+    return (-excess, state.weight, -state.breaks)
+
+
+def _excess(pbreaks: list[int], spread: int) -> int:
+    """How far the break counts exceed the allowed spread (0 when the rule holds)."""
+    return max(0, max(pbreaks, default=0) - min(pbreaks, default=0) - spread)
 
 
 def _flag(model: cp_model.CpModel, xs: dict[int, cp_model.IntVar]) -> cp_model.IntVar:
@@ -252,10 +340,10 @@ def improve(
             size = max(2, size - 1)
             continue
         new, optimal = result
-        before = (state.weight, -state.breaks)
+        before = _key(state)
         undo = {i: state.slot[i] for i in new}
         apply_moves(state, new)
-        after = (state.weight, -state.breaks)
+        after = _key(state)
         if after < before:
             apply_moves(state, undo)
         elif after > before and on_improve is not None:
@@ -285,7 +373,30 @@ class Kempe:
         for ps in ix.preds:
             for j in ps:
                 self.pinned[j] = True
-        self.best_breaks, self.best_slot = state.breaks, list(state.slot)
+        self.spread = ix.problem.rules.break_spread
+        self.hist = [0] * (ix.problem.slots + 1)
+        for nb in state.pbreaks:
+            self.hist[nb] += 1
+        self.best_key, self.best_slot = self.key(), list(state.slot)
+
+    def excess(self, hist: list[int]) -> int:
+        """How far the break counts in `hist` exceed the spread rule (0 without one)."""
+        if self.spread is None:
+            return 0
+        used = [b for b, k in enumerate(hist) if k]
+        return max(0, used[-1] - used[0] - self.spread) if used else 0
+
+    def excess_change(self, p: int, end: int, bp: int, be: int) -> int:
+        """Change in spread excess if p and `end` had bp and be breaks."""
+        hist = list(self.hist)
+        for q, nb in ((p, bp), (end, be)):
+            hist[self.state.pbreaks[q]] -= 1
+            hist[nb] += 1
+        return self.excess(hist) - self.excess(self.hist)
+
+    def key(self) -> tuple[int, int]:
+        """Annealing objective: spread excess first (a hard rule), then total breaks."""
+        return self.excess(self.hist), self.state.breaks
 
     def chain(self, p: int, s: int, t: int, limit: int = 60) -> tuple[list[int], int, int] | None:
         """Path of meetings moved when p's meeting at s goes to t; returns (path, end, into)."""
@@ -304,8 +415,8 @@ class Kempe:
             cur = ix.a[m] + ix.b[m] - cur
             into = new
 
-    def delta(self, p: int, s: int, t: int, path: list[int], end: int, into: int) -> int | None:
-        """Change in total breaks (None if capacity forbids) when applying the chain."""
+    def delta(self, p: int, s: int, t: int, path: list[int], end: int, into: int) -> tuple[int, int] | None:
+        """New breaks of p and of the path's far end (None if capacity forbids the move)."""
         st = self.state
         ix = st.ix
         # The end participant lacked the slot the last meeting moves into and leaves the other.
@@ -316,7 +427,7 @@ class Kempe:
             return None
         mp = st.occ[p] & ~(1 << s) | (1 << t)
         me = st.occ[end] & ~(1 << old) | (1 << into)
-        return mask_breaks(mp) - st.pbreaks[p] + mask_breaks(me) - st.pbreaks[end]
+        return mask_breaks(mp), mask_breaks(me)
 
     def apply(self, s: int, t: int, path: list[int]) -> None:
         """Swap slots s and t for every meeting on the path."""
@@ -333,7 +444,7 @@ class Kempe:
 
     def best(self) -> list[int]:
         """The placement with the fewest breaks seen (annealing may end slightly above it)."""
-        if self.state.breaks <= self.best_breaks:
+        if self.key() <= self.best_key:
             return list(self.state.slot)
         return self.best_slot
 
@@ -359,19 +470,24 @@ class Kempe:
         start = last_tick = time.monotonic()
         span = max(1e-3, deadline - start)
         tries, temp = 0, temperature
+        worst: list[int] = []
         while True:
             tries += 1
             if tries % 64 == 0:
                 now = time.monotonic()
-                if st.breaks < self.best_breaks:
-                    self.best_breaks, self.best_slot = st.breaks, list(st.slot)
+                key = self.key()
+                if key < self.best_key:
+                    self.best_key, self.best_slot = key, list(st.slot)
                 if now > deadline or (stop is not None and stop.is_set()) or not st.breaks:
                     return
+                # While the spread rule is broken, work on the participants with the most breaks.
+                top = max(st.pbreaks)
+                worst = [q for q in range(n) if st.pbreaks[q] == top] if key[0] else []
                 if on_tick is not None and now - last_tick >= 1.0:
                     last_tick = now
                     on_tick(st)
                 temp = temperature * max(0.0, 1.0 - (now - start) / span)
-            p = rng.randrange(n)
+            p = rng.choice(worst) if worst and rng.random() < 0.5 else rng.randrange(n)
             if not st.pbreaks[p] and rng.random() < 0.9:
                 continue
             mask = st.occ[p]
@@ -399,9 +515,15 @@ class Kempe:
                 if found is None:
                     continue
                 path, end, into = found
-                d = self.delta(p, s, t, path, end, into)
-                if d is None:
+                new = self.delta(p, s, t, path, end, into)
+                if new is None:
                     continue
+                d = new[0] - st.pbreaks[p] + new[1] - st.pbreaks[end]
+                if self.spread is not None:
+                    d += _SPREAD_COST * self.excess_change(p, end, *new)
                 if d <= 0 or (temp > 0 and rng.random() < math.exp(-d / temp)):
+                    for q, nb in ((p, new[0]), (end, new[1])):
+                        self.hist[st.pbreaks[q]] -= 1
+                        self.hist[nb] += 1
                     self.apply(s, t, path)
                     break

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
 
 from scheduler.bounds import bmatching
 from scheduler.greedy import Index, State, construct, greedy_slots, solve_greedy
-from scheduler.large import Kempe, improve, solve_large
-from scheduler.problem import Meeting, Participant, Problem, breaks_by_participant, check_solution
+from scheduler.large import Kempe, enforce_spread, improve, solve_large
+from scheduler.problem import Meeting, Participant, Problem, Rules, breaks_by_participant, check_solution
 
 
 def random_event(
@@ -148,3 +149,29 @@ def test_solve_large_reports_progress() -> None:
     assert {tuple(sorted(r)) for r in seen} == {("bound", "breaks", "seconds", "weight")}
     assert seen[0]["bound"] == bmatching(problem, time_limit=5, workers=1).value
     assert seen[-1]["weight"] <= solution.weight
+
+
+def test_solve_large_honours_break_spread() -> None:
+    for spread in (0, 1):
+        problem = dataclasses.replace(
+            random_event(0, people=80, meetings=300), rules=Rules(break_spread=spread)
+        )
+        solution = solve_large(problem, time_limit=1.5, workers=1)
+        counts = breaks_by_participant(problem, solution.assignments).values()
+        assert check_solution(problem, solution.assignments) == []
+        assert max(counts) - min(counts) <= spread
+        assert solution.status == "feasible"
+
+
+def test_enforce_spread_drops_whole_runs_until_rule_holds() -> None:
+    # p meets a, b in slots 0-1 and c in slot 3: one break; spread 0 forces a run out.
+    people = tuple(Participant(x) for x in "pabc")
+    meetings = (
+        Meeting("pa", "p", "a", weight=3),
+        Meeting("pb", "p", "b", weight=3),
+        Meeting("pc", "p", "c", weight=1),
+    )
+    problem = Problem(4, people, meetings, rules=Rules(break_spread=0))
+    state = State(Index.of(problem), [0, 1, 3])
+    assert enforce_spread(state, 0) == [2]
+    assert (state.slot, state.breaks, state.weight) == ([0, 1, -1], 0, 6)
