@@ -57,6 +57,9 @@ def read_state(params: Mapping[str, Any]) -> dict[str, Any]:
     slots = getall("unavailable_slots", []) if getall else []
     values["unavailable_slots"] = [s.strip() for s in slots if isinstance(s, str) and s.strip()]
     values["listed"] = params.get("listed") == "1"
+    # Typing a new organisation's name without ticking "new" still means a new organisation.
+    if not values["org_choice"] and values["organisation.name"]:
+        values["org_choice"] = "new"
     return values
 
 
@@ -80,8 +83,7 @@ def to_input(values: dict[str, Any]) -> RegistrationInput:
         unavailable_slots=[int_or_invalid(s) for s in values["unavailable_slots"]],
         listed=values["listed"],
     )
-    # Typing a new organisation's name without ticking "new" still means a new organisation.
-    if choice == "new" or (not choice and values["organisation.name"]):
+    if choice == "new":
         data.organisation = OrganisationInput(**{f: values[f"organisation.{f}"] for f in ORG_FIELDS})
     elif choice:
         data.organisation_id = int_or_invalid(choice)
