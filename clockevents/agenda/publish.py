@@ -20,6 +20,7 @@ from clockevents.errors import Conflict
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.notify.services import notify
+from scheduler.tables import assign_tables
 
 STALE = "The agenda changed since this build ({}); build it again before publishing."
 
@@ -55,18 +56,17 @@ async def _tables_of_others(db: AsyncSession, event: Event, mine: list[int]) -> 
 
 
 def _suggested_tables(built: Built, assignments: dict[str, int]) -> dict[str, int]:
-    """The solver package's table plan (1-based), when it has one: it keeps people seated."""
-    try:
-        from scheduler.tables import assign_tables
-    except ImportError:  # the solver package ships it separately; lowest free tables do too
-        return {}
+    """The solver package's table plan, 1-based: it keeps people at the table they sat at."""
     position = built.slot_position
     per_slot: dict[int, int] = {}
     for slot_id in assignments.values():
         per_slot[slot_id] = per_slot.get(slot_id, 0) + 1
     count = built.problem.capacity or max(per_slot.values(), default=1)
-    plan = assign_tables(built.problem, {m: position[s] for m, s in assignments.items()}, count)
-    return {m: int(t) + 1 for m, t in plan.items()}
+    try:
+        plan = assign_tables(built.problem, {m: position[s] for m, s in assignments.items()}, count)
+    except ValueError:  # more meetings than tables in a slot (tables cut after publishing)
+        return {}
+    return {m: t + 1 for m, t in plan.items()}
 
 
 def table_numbers(

@@ -175,16 +175,6 @@ async def start_run(
     return run
 
 
-def _solver() -> Callable[..., scheduler.Solution]:
-    """``scheduler.solve`` (the package's entry point), or the large-event solver it wraps."""
-    solve = getattr(scheduler, "solve", None)
-    if solve is None:
-        from scheduler.large import solve_large
-
-        return solve_large
-    return solve  # type: ignore[no-any-return]
-
-
 def _solve_blocking(
     problem: scheduler.Problem, time_limit: float, progress: Progress, stop: threading.Event
 ) -> scheduler.Solution:
@@ -196,7 +186,9 @@ def _solve_blocking(
         if stop.is_set():
             raise RunCancelled()
         progress({"phase": "solving"})
-        return _solver()(problem, time_limit=time_limit, workers=SOLVER_WORKERS, progress=progress, stop=stop)
+        return scheduler.solve(
+            problem, time_limit=time_limit, workers=SOLVER_WORKERS, progress=progress, stop=stop
+        )
     finally:
         SOLVES.release()
 
