@@ -339,3 +339,26 @@ async def test_search_organisations_by_name(db: AsyncSession, client: AsyncTestC
     response = await client.get("/api/v1/organisations", params={"q": "100%"}, headers=bearer(token))
     assert [o["name"] for o in response.json()] == ["Nautica 100%"]
     assert await db.scalar(select(func.count()).select_from(Participant)) == 1
+
+
+async def test_registration_routes_in_openapi_schema(client: AsyncTestClient[Any]) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    operations = {
+        op["operationId"]
+        for path in response.json()["paths"].values()
+        for op in path.values()
+        if "operationId" in op
+    }
+    assert {
+        "registerParticipant",
+        "getMyParticipant",
+        "getParticipant",
+        "updateParticipant",
+        "createOpportunity",
+        "updateOpportunity",
+        "deleteOpportunity",
+        "searchOrganisations",
+        "getOrganisation",
+        "updateOrganisation",
+    } <= operations
