@@ -1,0 +1,268 @@
+"""The CP-SAT model: one boolean per meeting and allowed slot, one break literal per break start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from scheduler.problem import Problem
+
+# A literal or a constant 0/1 folded at build time (keeps the model small).
+Lit = Any
+
+
+@dataclass
+class Model:
+    """A built CP-SAT model and the handles the solve loop needs."""
+
+    problem: Problem
+    cp: cp_model.CpModel
+    domains: list[list[int]]
+    x: list[dict[int, Any]]
+    placed: list[Lit]
+    busy: dict[str, list[Lit]]
+    breaks: dict[str, Any]
+    break_lits: list[Any] = field(default_factory=list)
+
+    @property
+    def total_breaks(self) -> Any:
+        """Sum of all break literals."""
+        return sum(self.break_lits)
+
+    @property
+    def total_weight(self) -> Any:
+        """Weight of the placed meetings."""
+        return sum(m.weight * p for m, p in zip(self.problem.meetings, self.placed, strict=True))
+
+
+def meeting_domains(problem: Problem, schedule_all: bool | None = None) -> list[list[int]]:
+    """Allowed slots per meeting after availability, session, fixed slot and precedence windows."""
+    if schedule_all is None:
+        schedule_all = problem.rules.schedule_all
+    index = {m.id: i for i, m in enumerate(problem.meetings)}
+    domains = [problem.allowed_slots(m) for m in problem.meetings]
+    succ: list[list[int]] = [[] for _ in problem.meetings]
+    for i, m in enumerate(problem.meetings):
+        for other in m.after:
+            succ[index[other]].append(i)
+    # A meeting comes after its predecessors' earliest slot and, when every meeting is placed, before
+    # its successors' latest one; a meeting whose predecessor cannot be placed cannot be placed
+    # either. Iterate to a fixpoint
+    # (the precedence graph is acyclic, domains only shrink, so this terminates).
+    changed = True
+    while changed:
+        changed = False
+        for i, m in enumerate(problem.meetings):
+            dom = domains[i]
+            if not dom:
+                continue
+            preds = [domains[index[o]] for o in m.after]
+            if any(not d for d in preds):
+                new: list[int] = []
+            else:
+                lo = max((d[0] for d in preds), default=-1)
+                hi = problem.slots
+                if schedule_all:
+                    hi = min((domains[j][-1] for j in succ[i] if domains[j]), default=hi)
+                new = [s for s in dom if lo < s < hi]
+            if len(new) != len(dom):
+                domains[i] = new
+                changed = True
+    return domains
+
+
+def meetings_of(problem: Problem) -> dict[str, list[int]]:
+    """Meeting indices per participant id."""
+    out: dict[str, list[int]] = {p.id: [] for p in problem.participants}
+    for i, m in enumerate(problem.meetings):
+        out[m.a].append(i)
+        out[m.b].append(i)
+    return out
+
+
+def build(problem: Problem, *, schedule_all: bool | None = None, windows: bool = True) -> Model:
+    """Build the model; with schedule_all every meeting is placed, else placement is optional."""
+    if schedule_all is None:
+        schedule_all = problem.rules.schedule_all
+    cp = cp_model.CpModel()
+    domains = meeting_domains(problem, schedule_all)
+    index = {m.id: i for i, m in enumerate(problem.meetings)}
+    x: list[dict[int, Any]] = []
+    placed: list[Lit] = []
+    for i in range(len(problem.meetings)):
+        xi = {s: cp.new_bool_var(f"x{i}_{s}") for s in domains[i]}
+        x.append(xi)
+        if schedule_all:
+            # An empty domain makes the constraint (and so the model) infeasible, as it should.
+            cp.add_exactly_one(xi.values())
+            placed.append(1)
+        elif not xi:
+            placed.append(0)
+        else:
+            pl = cp.new_bool_var(f"placed{i}")
+            cp.add(sum(xi.values()) == pl)
+            placed.append(pl)
+    for i, m in enumerate(problem.meetings):
+        for other in m.after:
+            j = index[other]
+            if not isinstance(placed[i], int) and not isinstance(placed[j], int):
+                cp.add_implication(placed[i], placed[j])
+            # x[i,s] => the predecessor sits in some slot before s.
+            for s, v in x[i].items():
+                cp.add_bool_or([*(w for t, w in x[j].items() if t < s), v.Not()])
+    if problem.capacity is not None:
+        for s in range(problem.slots):
+            here = [xi[s] for xi in x if s in xi]
+            if len(here) > problem.capacity:
+                cp.add(sum(here) <= problem.capacity)
+    busy: dict[str, list[Lit]] = {}
+    breaks: dict[str, Any] = {}
+    break_lits: list[Any] = []
+    for p, mine in meetings_of(problem).items():
+        row: list[Lit] = []
+        for s in range(problem.slots):
+            here = [x[i][s] for i in mine if s in x[i]]
+            if not here:
+                row.append(0)
+            elif len(here) == 1:
+                row.append(here[0])
+            else:
+                b = cp.new_bool_var(f"busy{p}_{s}")
+                cp.add(sum(here) == b)
+                row.append(b)
+        busy[p] = row
+        lits = _break_literals(cp, p, row)
+        breaks[p] = sum(lits)
+        break_lits += lits
+    model = Model(problem, cp, domains, x, placed, busy, breaks, break_lits)
+    spread = problem.rules.break_spread
+    if spread is not None and problem.participants:
+        lo = cp.new_int_var(0, problem.slots, "breaks_lo")
+        for b in breaks.values():
+            cp.add(b >= lo)
+            cp.add(b <= lo + spread)
+    if schedule_all and windows:
+        add_window_constraints(model)
+    return model
+
+
+def _or(cp: cp_model.CpModel, a: Lit, b: Lit, name: str) -> Lit:
+    """Return a literal equal to `a or b`, folding constants."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a | b
+    if isinstance(a, int):
+        return 1 if a else b
+    if isinstance(b, int):
+        return 1 if b else a
+    v = cp.new_bool_var(name)
+    cp.add_max_equality(v, [a, b])
+    return v
+
+
+def _break_literals(cp: cp_model.CpModel, pid: str, busy: list[Lit]) -> list[Any]:
+    """One literal per slot s: g[s] <=> busy[s-1] and not busy[s] and busy somewhere after s.
+
+    Each break (maximal idle run inside the span) has exactly one such start, so the sum of the
+    literals is the participant's exact break count, which the break-spread rule needs.
+    """
+    n = len(busy)
+    after: list[Lit] = [0] * n
+    for s in range(n - 2, -1, -1):
+        after[s] = _or(cp, busy[s + 1], after[s + 1], f"after{pid}_{s}")
+    out = []
+    for s in range(1, n - 1):
+        prev, cur, aft = busy[s - 1], busy[s], after[s]
+        if (
+            (isinstance(prev, int) and not prev)
+            or (isinstance(cur, int) and cur)
+            or (isinstance(aft, int) and not aft)
+        ):
+            continue
+        conds = [lit for lit in (prev, aft) if not isinstance(lit, int)]
+        if not isinstance(cur, int):
+            conds.append(cur.Not())
+        g = cp.new_bool_var(f"brk{pid}_{s}")
+        cp.add_bool_or([g, *(c.Not() for c in conds)])
+        for c in conds:
+            cp.add_implication(g, c)
+        out.append(g)
+    return out
+
+
+def add_window_constraints(model: Model) -> None:
+    """Implied (every meeting placed): a participant without breaks is busy in n consecutive slots.
+
+    With a start literal per slot, "no break and starts at s" propagates straight to "busy at
+    s..s+n-1", which the break literals alone only reach through long chains of clauses.
+    """
+    problem, cp = model.problem, model.cp
+    S = problem.slots
+    for p, mine in meetings_of(problem).items():
+        if not mine:
+            continue
+        n = len(mine)
+        busy = model.busy[p]
+        before: list[Lit] = [0] * S
+        for s in range(1, S):
+            before[s] = _or(cp, busy[s - 1], before[s - 1], f"before{p}_{s}")
+        starts: dict[int, Lit] = {}
+        for s in range(S):
+            if isinstance(busy[s], int) and not busy[s]:
+                continue
+            if isinstance(before[s], int) and before[s]:
+                continue
+            if isinstance(busy[s], int):
+                starts[s] = before[s].Not() if not isinstance(before[s], int) else 1
+            elif isinstance(before[s], int):
+                starts[s] = busy[s]
+            else:
+                st = cp.new_bool_var(f"start{p}_{s}")
+                cp.add_bool_and([busy[s], before[s].Not()]).only_enforce_if(st)
+                cp.add_bool_or([st, busy[s].Not(), before[s]])
+                starts[s] = st
+        cp.add_exactly_one([st for st in starts.values() if not isinstance(st, int)] or [1])
+        nobreak = cp.new_bool_var(f"nobreak{p}")
+        cp.add(model.breaks[p] == 0).only_enforce_if(nobreak)
+        cp.add(model.breaks[p] >= 1).only_enforce_if(nobreak.Not())
+        for s, st in starts.items():
+            lits = [nobreak.Not()] + ([st.Not()] if not isinstance(st, int) else [])
+            if s + n > S:
+                cp.add_bool_or(lits)
+                continue
+            for k in range(1, n):
+                b = busy[s + k]
+                if isinstance(b, int):
+                    if not b:
+                        cp.add_bool_or(lits)
+                        break
+                    continue
+                cp.add_bool_or([*lits, b])
+
+
+def add_lower_bounds(model: Model, lower: Mapping[str, int]) -> None:
+    """Add per-participant break lower bounds (valid for any schedule placing every meeting)."""
+    for p, lb in lower.items():
+        if lb > 0:
+            model.cp.add(model.breaks[p] >= lb)
+
+
+def add_hint(model: Model, assignments: Mapping[str, int]) -> None:
+    """Hint the solver with a known (partial) schedule."""
+    for m, xi in zip(model.problem.meetings, model.x, strict=True):
+        slot = assignments.get(m.id)
+        for s, v in xi.items():
+            model.cp.add_hint(v, s == slot)
+
+
+def read_assignments(model: Model, solver: Any) -> dict[str, int]:
+    """Extract meeting id -> slot from a solver or solution callback holding a solution."""
+    out: dict[str, int] = {}
+    for m, xi in zip(model.problem.meetings, model.x, strict=True):
+        for s, v in xi.items():
+            if solver.boolean_value(v):
+                out[m.id] = s
+                break
+    return out

@@ -1,0 +1,97 @@
+"""Run one CP-SAT solve that others can cancel, reporting every solution it finds."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from scheduler.model import Model, read_assignments
+
+OnSolution = Callable[[dict[str, int], int, int], None]  # assignments, breaks, weight
+
+
+@dataclass
+class Outcome:
+    """What one solve call returned."""
+
+    status: int
+    assignments: dict[str, int] | None
+    objective: float
+    bound: float
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, model: Model, on_solution: OnSolution | None, cancel: threading.Event):
+        super().__init__()
+        self._model, self._on_solution, self._cancel = model, on_solution, cancel
+
+    def on_solution_callback(self) -> None:
+        if self._on_solution is not None:
+            assignments = read_assignments(self._model, self)
+            self._on_solution(
+                assignments,
+                int(sum(self.boolean_value(g) for g in self._model.break_lits)),
+                int(self.value(self._model.total_weight)),
+            )
+        if self._cancel.is_set():
+            self.stop_search()
+
+
+def configure(solver: cp_model.CpSolver, time_limit: float, workers: int, **extra: Any) -> None:
+    """Set the parameters that suit this model.
+
+    Clause learning without the LP (linearization 0) is what proves these models: the LP
+    relaxation of the break literals is weak and slows every node down. Several workers run
+    distinct full searches rather than CP-SAT's two-worker default of one search plus LNS.
+    """
+    p = solver.parameters
+    p.max_time_in_seconds = max(0.01, time_limit)
+    p.num_workers = max(1, workers)
+    p.linearization_level = 0
+    if workers >= 2:
+        p.num_full_subsolvers = workers
+        p.subsolvers.extend(["no_lp", "quick_restart_no_lp", "core", "default_lp", "max_lp"][:workers])
+        p.use_lns = False
+    for key, value in extra.items():
+        setattr(p, key, value)
+
+
+def run(
+    model: Model,
+    cp: cp_model.CpModel,
+    time_limit: float,
+    workers: int,
+    cancel: threading.Event,
+    on_solution: OnSolution | None = None,
+    **extra: Any,
+) -> Outcome:
+    """Solve `cp` (the model or a clone of it); setting `cancel` stops the search early."""
+    solver = cp_model.CpSolver()
+    configure(solver, time_limit, workers, **extra)
+    finished = threading.Event()
+
+    def watch() -> None:
+        # Poll so that cancellation lands even while no solution arrives.
+        while not finished.is_set():
+            if cancel.wait(0.05):
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        status = solver.solve(cp, _Callback(model, on_solution, cancel))
+    finally:
+        finished.set()
+        watcher.join()
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return Outcome(
+        status=status,
+        assignments=read_assignments(model, solver) if found else None,
+        objective=solver.objective_value if found else 0.0,
+        bound=solver.best_objective_bound,
+    )

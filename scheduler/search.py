@@ -1,0 +1,204 @@
+"""Solve strategy: a prover raising the break lower bound beside an improver lowering the best schedule."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from scheduler.explain import explain_unplaced
+from scheduler.local import participant_lower_bounds
+from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
+from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant
+from scheduler.runner import run
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class _Shared:
+    """Best schedule and proven lower bound, shared by the prover and the improver threads."""
+
+    def __init__(self, started: float, lower: int, progress: Progress | None, stop: threading.Event | None):
+        self.lock = threading.Lock()
+        self.started, self.lower, self.progress = started, lower, progress
+        self.best: dict[str, int] | None = None
+        self.best_breaks = 0
+        self.weight = 0
+        self.infeasible = False
+        self.done = threading.Event()  # set when the answer is proven or the caller stopped us
+        if stop is not None:
+            threading.Thread(target=self._follow, args=(stop,), daemon=True).start()
+
+    def _follow(self, stop: threading.Event) -> None:
+        while not self.done.is_set():
+            if stop.wait(0.05):
+                self.done.set()
+
+    def _report(self, weight: int) -> None:
+        if self.progress is not None and self.best is not None:
+            self.progress(
+                {
+                    "seconds": round(time.monotonic() - self.started, 3),
+                    "weight": weight,
+                    "breaks": self.best_breaks,
+                    "bound": self.lower,
+                }
+            )
+
+    def offer(self, assignments: dict[str, int], breaks: int, weight: int) -> None:
+        with self.lock:
+            if self.best is not None and breaks >= self.best_breaks:
+                return
+            self.best, self.best_breaks, self.weight = assignments, breaks, weight
+            self._report(weight)
+            if breaks <= self.lower:
+                self.done.set()
+
+    def raise_lower(self, bound: int) -> None:
+        with self.lock:
+            if bound <= self.lower:
+                return
+            self.lower = bound
+            if self.best is not None:
+                self._report(self.weight)
+                if self.best_breaks <= self.lower:
+                    self.done.set()
+
+    def mark_infeasible(self) -> None:
+        with self.lock:
+            self.infeasible = True
+            self.done.set()
+
+    def left(self, deadline: float) -> float:
+        return deadline - time.monotonic()
+
+
+def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+    """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
+    first "yes" is optimal. Clause learning settles these decision problems far faster than it
+    closes the gap of the optimisation problem."""
+    k = shared.lower
+    while not shared.done.is_set() and shared.left(deadline) > 0.05:
+        with shared.lock:
+            if shared.best is not None and shared.best_breaks <= k:
+                return
+        cp = model.cp.clone()
+        cp.clear_objective()
+        cp.add(model.total_breaks <= k)
+        out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
+        if out.status == cp_model.INFEASIBLE:
+            k += 1
+            shared.raise_lower(k)
+        elif out.assignments is None:
+            return
+        else:
+            shared.raise_lower(k)  # k-1 was refuted, so this schedule is optimal.
+            return
+
+
+def _improve(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+    """Minimise breaks directly: finds good schedules early and proves infeasibility."""
+    cp = model.cp.clone()
+    cp.minimize(model.total_breaks)
+    out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
+    if out.status == cp_model.INFEASIBLE:
+        shared.mark_infeasible()
+    elif out.status == cp_model.OPTIMAL:
+        shared.raise_lower(round(out.objective))
+    elif out.assignments is not None:
+        shared.raise_lower(int(out.bound + 1 - 1e-6))
+
+
+def _min_breaks(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+    """Run prover and improver side by side (or one after the other with a single worker)."""
+    if workers >= 2:
+        improver = threading.Thread(target=_improve, args=(model, shared, deadline, workers - 1))
+        improver.start()
+        _prove(model, shared, deadline, 1)
+        improver.join()
+    else:
+        _prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1)
+        if not shared.done.is_set():
+            _improve(model, shared, deadline, 1)
+    shared.done.set()
+
+
+def _finish(
+    problem: Problem,
+    status: str,
+    assignments: dict[str, int] | None,
+    lower: int | None,
+    started: float,
+    domains: list[list[int]],
+) -> Solution:
+    assignments = assignments or {}
+    placed = [m for m in problem.meetings if m.id in assignments]
+    unplaced = [m for m in problem.meetings if m.id not in assignments]
+    reasons = explain_unplaced(problem, domains, unplaced, infeasible=status == "infeasible")
+    return Solution(
+        status=status,
+        scheduled=len(placed),
+        weight=sum(m.weight for m in placed),
+        breaks=sum(breaks_by_participant(problem, assignments).values()),
+        breaks_lower_bound=lower if status in ("optimal", "feasible") else None,
+        seconds=time.monotonic() - started,
+        assignments={m.id: assignments[m.id] for m in placed},
+        unscheduled=[Unscheduled(m.id, reasons[m.id]) for m in unplaced],
+    )
+
+
+def _verdict(shared: _Shared) -> str:
+    if shared.infeasible:
+        return "infeasible"
+    if shared.best is None:
+        return "unknown"
+    return "optimal" if shared.best_breaks <= shared.lower else "feasible"
+
+
+def solve_model(
+    problem: Problem,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Solution:
+    """Solve `problem` with the CP-SAT model (no size-based delegation)."""
+    started = time.monotonic()
+    deadline = started + time_limit
+    if problem.rules.schedule_all:
+        domains = meeting_domains(problem, True)
+        if any(not d for d in domains):
+            return _finish(problem, "infeasible", None, None, started, domains)
+        lower = participant_lower_bounds(problem, domains, time_limit=min(5.0, time_limit * 0.1))
+        if any(v < 0 for v in lower.values()):
+            return _finish(problem, "infeasible", None, None, started, domains)
+        model = build(problem, schedule_all=True)
+        add_lower_bounds(model, lower)
+        shared = _Shared(started, sum(lower.values()), progress, stop)
+        _min_breaks(model, shared, deadline, workers)
+        return _finish(problem, _verdict(shared), shared.best, shared.lower, started, domains)
+
+    # Lexicographic: first the largest placed weight, then the fewest breaks at that weight.
+    model = build(problem, schedule_all=False)
+    shared = _Shared(started, 0, progress, stop)
+    cp = model.cp.clone()
+    cp.maximize(model.total_weight)
+    first = run(model, cp, (deadline - time.monotonic()) * 0.5, workers, shared.done)
+    if first.assignments is None:
+        status = "infeasible" if first.status == cp_model.INFEASIBLE else "unknown"
+        return _finish(problem, status, None, None, started, model.domains)
+    if shared.done.is_set():
+        return _finish(problem, "feasible", first.assignments, None, started, model.domains)
+    best_weight = round(first.objective)
+    model.cp.add(model.total_weight >= best_weight)
+    add_hint(model, first.assignments)
+    _min_breaks(model, shared, deadline, workers)
+    status = _verdict(shared)
+    if status == "optimal" and first.status != cp_model.OPTIMAL:
+        status = "feasible"  # breaks are optimal for this weight, but the weight is not proven
+    if shared.best is None:
+        return _finish(problem, "feasible", first.assignments, None, started, model.domains)
+    return _finish(problem, status, shared.best, shared.lower, started, model.domains)
