@@ -99,7 +99,7 @@ def demo(settings: Settings, participants: int, seed: int, password: str) -> Non
     if len(password) < 10:
         fail("--password must have at least 10 characters")
     report = run_in_session(settings, lambda db: seed_demo(db, options))
-    click.echo(report.describe())
+    click.echo(report.describe(settings.base_url))
 
 
 @main.command()
@@ -114,13 +114,17 @@ def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool)
     """Migrate, seed the demo event into an empty database, and serve."""
     import uvicorn
 
-    from clockevents.demo import DemoOptions, database_is_empty, seed_demo
+    from clockevents.demo import DemoOptions, database_is_empty, demo_present, seed_demo
     from clockevents.migrate import upgrade
 
     upgrade(settings.database_url)
+    base_url = f"http://{host}:{port}"
     if with_demo and run_in_session(settings, database_is_empty):
         report = run_in_session(settings, lambda db: seed_demo(db, DemoOptions()))
-        click.echo(report.describe())
+        click.echo(report.describe(base_url))
+    elif run_in_session(settings, demo_present):
+        click.echo(f"demo event: {base_url}/events/clock-demo")
+        click.echo("demo logins: organiser@clock-demo.example, participant1@clock-demo.example, …")
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     click.echo(f"serving on http://{host}:{port}")
     uvicorn_kwargs: dict[str, Any] = {"host": host, "port": port, "factory": True, "workers": workers}

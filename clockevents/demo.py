@@ -44,13 +44,15 @@ class DemoReport:
     password: str = "demo-password"
     participants: int = 0
 
-    def describe(self) -> str:
+    def describe(self, base_url: str = "http://127.0.0.1:8000") -> str:
         """What was done, where to look and how to log in."""
         head = "demo event clock-demo created" if self.created else "demo event clock-demo already present"
         lines = [
             f"{head} ({self.participants} participants)",
-            "open /events/clock-demo on the server, e.g. http://127.0.0.1:8000/events/clock-demo",
-            f"logins (password: {self.password}):" if self.created else "logins:",
+            f"open {base_url}/events/clock-demo",
+            f"logins (password: {self.password}):"
+            if self.created
+            else "logins (password as when it was seeded):",
         ]
         lines += [f"  {login}" for login in self.logins]
         return "\n".join(lines)
@@ -66,6 +68,11 @@ def _logins(participants: int) -> list[str]:
 
 async def database_is_empty(db: AsyncSession) -> bool:
     return (await db.scalar(select(func.count()).select_from(User))) == 0
+
+
+async def demo_present(db: AsyncSession) -> bool:
+    """Whether the demo event exists (so ``run`` can point at it)."""
+    return await db.scalar(select(Event.id).where(Event.slug == data.DEMO_SLUG)) is not None
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
