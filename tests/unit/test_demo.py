@@ -102,10 +102,12 @@ async def test_seed_demo_same_seed_same_people(db: AsyncSession) -> None:
 def test_describe_lists_logins() -> None:
     from clockevents.demo import DemoReport, _logins
 
-    text = DemoReport(created=True, logins=_logins(120), password="pw-123456789", participants=120).describe()
+    text = DemoReport(created=True, logins=_logins(120), password="pw-123456789", participants=120).describe(
+        "http://127.0.0.1:8765"
+    )
     assert text.splitlines() == [
         "demo event clock-demo created (120 participants)",
-        "open /events/clock-demo on the server, e.g. http://127.0.0.1:8000/events/clock-demo",
+        "open http://127.0.0.1:8765/events/clock-demo",
         "logins (password: pw-123456789):",
         "  organiser@clock-demo.example  (owner, platform admin)",
         "  participant1@clock-demo.example",
