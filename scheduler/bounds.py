@@ -8,6 +8,7 @@ on the bipartite double cover (which is the fractional b-matching optimum, so al
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ortools.graph.python import min_cost_flow
@@ -75,9 +76,33 @@ def bmatching(
 ) -> Bound:
     """Solve the max-weight b-matching (plus the overall slots x capacity limit) with CP-SAT.
 
-    `hint` (meeting indices) seeds the search, e.g. with a greedy schedule.
+    The overall limit turns an easy model into a hard one, so it is first solved without it;
+    only when that optimum breaks the limit is it solved again with the limit, hinted with the
+    optimum minus its lightest meetings. `hint` (meeting indices) seeds the first solve.
     """
     ix = problem if isinstance(problem, Index) else Index.of(problem)
+    started = time.monotonic()
+    total = ix.capacity * ix.problem.slots
+    status, value, upper, chosen = _solve(ix, None, hint, time_limit, workers)
+    if status == cp_model.OPTIMAL and len(chosen) <= total:
+        return Bound(value, True, "cp-sat", chosen)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Bound(lp_bound(ix), False, "lp double cover", [])
+    trimmed = sorted(chosen, key=lambda i: -ix.weight[i])[:total]
+    left = max(0.1, time_limit - (time.monotonic() - started))
+    status2, value2, upper2, chosen2 = _solve(ix, total, trimmed, left, workers)
+    if status2 == cp_model.OPTIMAL:
+        return Bound(value2, True, "cp-sat", chosen2)
+    best = chosen2 if status2 == cp_model.FEASIBLE else trimmed
+    # The model without the overall limit is a relaxation, so its bound holds as well.
+    value = min(lp_bound(ix), upper, upper2 if status2 == cp_model.FEASIBLE else upper)
+    return Bound(value, False, "cp-sat bound", best)
+
+
+def _solve(
+    ix: Index, total: int | None, hint: list[int] | None, time_limit: float, workers: int
+) -> tuple[int, int, int, list[int]]:
+    """One CP-SAT b-matching solve: (status, value found, proven upper bound, chosen meetings)."""
     caps = participant_capacity(ix)
     model = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
@@ -89,25 +114,21 @@ def bmatching(
         # Only participants who could be overloaded need a constraint; the rest are implied.
         if len(mine) > caps[p]:
             model.add(sum(mine) <= caps[p])
-    if len(x) > ix.capacity * ix.problem.slots:
-        model.add(sum(x.values()) <= ix.capacity * ix.problem.slots)
+    if total is not None and len(x) > total:
+        model.add(sum(x.values()) <= total)
     model.maximize(sum(ix.weight[i] * v for i, v in x.items()))
     if hint is not None:
-        chosen = set(hint)
+        picked = set(hint)
         for i, v in x.items():
-            model.add_hint(v, i in chosen)
+            model.add_hint(v, i in picked)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.max_time_in_seconds = time_limit
     status = solver.solve(model)
-    if status == cp_model.OPTIMAL:
-        value = round(solver.objective_value)
-        return Bound(value, True, "cp-sat", [i for i, v in x.items() if solver.boolean_value(v)])
-    lp = lp_bound(ix)
-    if status == cp_model.FEASIBLE:
-        value = min(lp, int(solver.best_objective_bound + 1e-6))
-        return Bound(value, False, "cp-sat bound", [i for i, v in x.items() if solver.boolean_value(v)])
-    return Bound(lp, False, "lp double cover", [])
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return status, 0, 0, []
+    chosen = [i for i, v in x.items() if solver.boolean_value(v)]
+    return status, round(solver.objective_value), int(solver.best_objective_bound + 1e-6), chosen
 
 
 def weight_upper_bound(problem: Problem, *, time_limit: float = 10.0, workers: int = 1) -> int:
