@@ -140,7 +140,8 @@ async def build_problem(
     )
     approved = {p.id for p in participants}
     unavailable: dict[int, set[int]] = {
-        p.id: {by_index[i] for i in (p.unavailable_slots or []) if i in by_index} for p in participants
+        p.id: {by_index[i] for i in (p.unavailable_slots or []) if isinstance(i, int) and i in by_index}
+        for p in participants
     }
     meetings: list[scheduler.Meeting] = []
     pairs: dict[str, tuple[int, int]] = {}

@@ -308,6 +308,9 @@ async def get_run(db: AsyncSession, run_id: int, actor: User | None) -> tuple[Sc
     event = await db.get(Event, run.event_id)
     assert event is not None
     await require_organiser(db, event, actor)
+    if run.status in ACTIVE:
+        # A build whose process died would otherwise look busy until the next start.
+        await mark_stale_runs(db, event.id)
     return run, event
 
 

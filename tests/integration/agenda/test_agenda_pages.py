@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
+from clockevents.matchmaking.models import MeetingRequest
+from tests.factories.accounts import make_user
+from tests.factories.agenda import make_meeting, slot_at
 from tests.helpers import field_error, form_post, login
 from tests.integration.agenda.helpers import seed_pair, wait_done
 
@@ -88,3 +91,27 @@ async def test_agenda_pages_anonymous_redirect_and_unknown_event_404(
     assert (await client.get("/events/no-such-event/admin/agenda")).status_code == 404
     assert (await client.get("/events/no-such-event/agenda")).status_code == 404
     assert (await client.get(f"/events/{event.slug}/admin/agenda/runs/999999")).status_code == 404
+
+
+async def test_my_agenda_shows_times_in_event_zone_and_own_zone(
+    client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    _, event, ada, _ = await seed_pair(db)
+    ada.timezone = "America/New_York"
+    await db.commit()
+    request = await db.scalar(select(MeetingRequest))
+    assert request is not None
+    await make_meeting(db, request, await slot_at(db, event, 0), table=7)
+    ada_user = await db.get(User, ada.user_id)
+    assert ada_user is not None
+    await login(client, ada_user.email)
+
+    page = await client.get(f"/events/{event.slug}/agenda")
+
+    assert page.status_code == 200
+    assert "and in yours (America/New_York)" in page.text
+    assert "<td>Tue 03:00\u201303:20</td>" in page.text
+    assert "<td>7</td>" in page.text
+    stranger = await make_user(db)
+    await login(client, stranger.email)
+    assert (await client.get(f"/events/{event.slug}/agenda")).status_code == 403

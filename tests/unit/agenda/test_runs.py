@@ -150,3 +150,37 @@ async def test_cancel_run_queued_run_is_not_solved(
     with pytest.raises(Conflict):
         async with factory() as session:
             await runs.cancel_run(session, run.id, owner)
+
+
+async def test_get_run_stale_running_run_reads_as_failed(
+    db: AsyncSession, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner, session_times=SESSIONS)
+    old = utcnow() - timedelta(minutes=5)
+    stale = ScheduleRun(event_id=event.id, status="running", created_at=old, progress={})
+    db.add(stale)
+    await db.commit()
+
+    async with factory() as session:
+        run, _ = await runs.get_run(session, stale.id, owner)
+
+    assert run.status == "failed"
+
+
+async def test_get_run_fresh_running_run_stays_running(
+    db: AsyncSession, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner, session_times=SESSIONS)
+    now = utcnow()
+    fresh = ScheduleRun(
+        event_id=event.id, status="running", created_at=now, progress={"heartbeat": now.isoformat()}
+    )
+    db.add(fresh)
+    await db.commit()
+
+    async with factory() as session:
+        run, _ = await runs.get_run(session, fresh.id, owner)
+
+    assert run.status == "running"
