@@ -65,3 +65,16 @@ async def load_parties(db: AsyncSession, ids: Iterable[int]) -> dict[int, Party]
         pid: Party(pid, uid, uname or "", oname, cid, cname or "", status, listed)
         for pid, uid, uname, oname, cid, cname, status, listed in rows
     }
+
+
+async def approved_parties(db: AsyncSession, event: Event) -> list[Party]:
+    """The event's approved participants by organisation and name (for organisers' pickers)."""
+    ids = await db.scalars(
+        select(Participant.id)
+        .join(Organisation, Organisation.id == Participant.organisation_id)
+        .where(Participant.event_id == event.id, Participant.status == "approved")
+        .order_by(Organisation.name, Participant.id)
+    )
+    order = list(ids)
+    parties = await load_parties(db, order)
+    return [parties[i] for i in order]

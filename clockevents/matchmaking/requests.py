@@ -7,6 +7,7 @@ slot holds for self-booking in ``booking.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
-from clockevents.events.models import Event
-from clockevents.events.permissions import access_for, require_organiser
+from clockevents.events.models import Event, Slot
+from clockevents.events.permissions import access_for
 from clockevents.matchmaking import booking
 from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
-from clockevents.matchmaking.parties import load_parties, own_participant
+from clockevents.matchmaking.parties import Party, load_parties, own_participant
 from clockevents.matchmaking.settings import load_settings, parse_optional_int
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
@@ -29,14 +30,13 @@ OPEN_STATUSES = ("pending", "accepted")
 ACTIVE_EVENT_STATUSES = ("open", "live")
 MESSAGE_MAX = 2000
 REASON_MAX = 500
-PRIORITIES = (1, 2, 3)
 
 
 def requests_url(event: Event) -> str:
     return f"/events/{event.slug}/requests"
 
 
-def _check_event_active(event: Event) -> None:
+def check_event_active(event: Event) -> None:
     if event.status not in ACTIVE_EVENT_STATUSES:
         raise Conflict("Meeting requests are possible only while the event is open or live.")
 
@@ -65,7 +65,7 @@ async def expire_pending(
     return len(expired)
 
 
-async def _approved_participant(
+async def approved_participant(
     db: AsyncSession, event: Event, value: Any, name: str, errors: dict[str, str]
 ) -> Participant | None:
     """Read the participant id in field ``name``; record a message in ``errors`` if unusable."""
@@ -89,7 +89,7 @@ async def _approved_participant(
     return participant
 
 
-async def _check_no_open_pair(db: AsyncSession, event: Event, a_id: int, b_id: int) -> None:
+async def check_no_open_pair(db: AsyncSession, event: Event, a_id: int, b_id: int) -> None:
     existing = await db.scalar(
         select(MeetingRequest.id).where(
             MeetingRequest.event_id == event.id,
@@ -167,12 +167,12 @@ async def send_request(
         raise PermissionDenied("Register for this event to request meetings.")
     if sender.status != "approved":
         raise PermissionDenied("Your registration must be approved before you can request meetings.")
-    _check_event_active(event)
+    check_event_active(event)
     await expire_pending(db, now, event_id=event.id)
     rules = await load_settings(db, event.id)
 
     errors: dict[str, str] = {}
-    receiver = await _approved_participant(db, event, data.get("to"), "to", errors)
+    receiver = await approved_participant(db, event, data.get("to"), "to", errors)
     if receiver is not None and receiver.id == sender.id:
         errors["to"] = "You cannot request a meeting with yourself."
         receiver = None
@@ -192,7 +192,7 @@ async def send_request(
         raise ValidationFailed(errors)
     assert receiver is not None  # for the type checker: errors would have been raised
 
-    await _check_no_open_pair(db, event, sender.id, receiver.id)
+    await check_no_open_pair(db, event, sender.id, receiver.id)
     await _check_caps(db, rules, sender, receiver)
     if slot is not None:
         problem = await booking.slot_problem(db, slot, sender, receiver, now)
@@ -272,7 +272,7 @@ async def accept_request(
     """The receiver accepts: a held slot becomes a scheduled meeting; the sender is told."""
     now = now or utcnow()
     request, event = await _answerable(db, user, request_id, now)
-    _check_event_active(event)
+    check_event_active(event)
     request.status = "accepted"
     request.responded_at = now
     await booking.confirm_hold(db, request)
@@ -346,79 +346,30 @@ async def cancel_request(
     return request
 
 
-def _clean_priority(value: Any, errors: dict[str, str], default: int | None) -> int:
-    try:
-        priority = parse_optional_int(value)
-    except ValueError:
-        priority = 0
-    if priority is None and default is not None:
-        return default
-    if priority not in PRIORITIES:
-        errors["priority"] = "Choose a priority of 1, 2 or 3."
-        return default or 1
-    return priority
+@dataclass(frozen=True)
+class RequestDraft:
+    """What the "Request a meeting" form needs: who, whether to pick a slot, and which slots."""
+
+    other: Party
+    self_booking: bool
+    slots: list[Slot]
 
 
-async def organiser_meeting(
-    db: AsyncSession, event: Event, user: User | None, data: Mapping[str, Any], now: datetime | None = None
-) -> MeetingRequest:
-    """An organiser matches ``a`` and ``b`` (accepted at once) with ``priority`` 1..3 (default 1)."""
-    await require_organiser(db, event, user)
-    assert user is not None
-    now = now or utcnow()
-    errors: dict[str, str] = {}
-    a = await _approved_participant(db, event, data.get("a"), "a", errors)
-    b = await _approved_participant(db, event, data.get("b"), "b", errors)
-    if a is not None and b is not None and a.id == b.id:
-        errors["b"] = "Choose two different participants."
-    priority = _clean_priority(data.get("priority"), errors, default=1)
-    if errors:
-        raise ValidationFailed(errors)
-    assert a is not None and b is not None
-    _check_event_active(event)
-    await expire_pending(db, now, event_id=event.id)
-    await _check_no_open_pair(db, event, a.id, b.id)
-    request = MeetingRequest(
-        event_id=event.id,
-        sender_id=a.id,
-        receiver_id=b.id,
-        status="accepted",
-        origin="organiser",
-        priority=priority,
-        responded_at=now,
-        created_by_id=user.id,
+async def prepare_request(db: AsyncSession, event: Event, user: User | None, other_id: int) -> RequestDraft:
+    """Check the caller may ask ``other_id`` for a meeting and list the slots free for both."""
+    if user is None:
+        raise NotAuthenticated()
+    me = await own_participant(db, event, user)
+    if me is None:
+        raise PermissionDenied("Register for this event to request meetings.")
+    other = await db.scalar(
+        select(Participant).where(Participant.id == other_id, Participant.event_id == event.id)
     )
-    db.add(request)
-    await db.flush()
-    parties = await load_parties(db, [a.id, b.id])
-    for me, other in ((a.id, b.id), (b.id, a.id)):
-        await notify(
-            db,
-            parties[me].user_id,
-            event.id,
-            "organiser_match",
-            f"The organisers matched you with {parties[other].label}.",
-            requests_url(event),
-        )
-    await db.flush()
-    return request
-
-
-async def set_priority(
-    db: AsyncSession, user: User | None, request_id: int, data: Mapping[str, Any]
-) -> MeetingRequest:
-    """Organisers change a request's ``priority`` (the scheduler's weight, 1..3)."""
-    request, event = await get_request(db, request_id)
-    await require_organiser(db, event, user)
-    errors: dict[str, str] = {}
-    if data.get("priority") in (None, ""):
-        errors["priority"] = "Choose a priority of 1, 2 or 3."
-    priority = _clean_priority(data.get("priority"), errors, default=None)
-    if errors:
-        raise ValidationFailed(errors)
-    request.priority = priority
-    meeting = (await booking.live_meetings(db, [request.id])).get(request.id)
-    if meeting is not None:
-        meeting.weight = priority
-    await db.flush()
-    return request
+    if other is None or other.status != "approved":
+        raise NotFound("No such participant in this event.")
+    if other.id == me.id:
+        raise ValidationFailed({"to": "You cannot request a meeting with yourself."})
+    rules = await load_settings(db, event.id)
+    self_booking = rules.scheduling_mode == "self_booking"
+    slots = await booking.free_slots(db, event, me, other) if self_booking else []
+    return RequestDraft((await load_parties(db, [other.id]))[other.id], self_booking, slots)

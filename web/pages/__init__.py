@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from web.pages import accounts, admin, admin_participants, agenda, directory, events, home, registration
+from web.pages import (
+    accounts,
+    admin,
+    admin_participants,
+    agenda,
+    directory,
+    events,
+    home,
+    matchmaking,
+    registration,
+)
 
 routes = [
     *home.routes,
@@ -13,4 +23,5 @@ routes = [
     *admin.routes,
     *admin_participants.routes,
     *agenda.routes,
+    *matchmaking.routes,
 ]
