@@ -249,6 +249,28 @@ async def _count(db: AsyncSession, query: Select[Any]) -> int:
     return int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
+async def _page_ids(
+    db: AsyncSession, query: Select[Any], tie_breaker: Any, filters: DirectoryFilters
+) -> tuple[list[int], int]:
+    """The ids on the requested page, in order, and the number of matches.
+
+    Only narrow rows (id, sort key) are sorted, and the count rides along as a window function,
+    so the page costs one scan; the full rows of those few ids are loaded afterwards.
+    """
+    rows = (
+        await db.execute(
+            query.add_columns(func.count().over())
+            .order_by(*org_order(db), tie_breaker)
+            .offset((filters.page - 1) * filters.per_page)
+            .limit(filters.per_page)
+        )
+    ).all()
+    if rows:
+        return [int(r[0]) for r in rows], int(rows[0][1])
+    # Past the last page (or nothing matches): the window count came back empty.
+    return [], 0 if filters.page == 1 else await _count(db, query)
+
+
 async def search_participants(
     db: AsyncSession,
     event: Event,
@@ -269,24 +291,22 @@ async def search_participants(
     _check_status_filter(access, filters)
     conditions = _participant_conditions(event, access, filters, manage=manage)
     base = select(Participant.id).join(Organisation, Organisation.id == Participant.organisation_id)
-    total = await _count(db, base.where(*conditions))
+    ids, total = await _page_ids(db, base.where(*conditions), Participant.id, filters)
     rows = (
         await db.execute(
             select(Participant, User.name, User.email, Cluster)
             .join(Participant.organisation)
             .outerjoin(User, User.id == Participant.user_id)
             .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
-            .where(*conditions)
+            .where(Participant.id.in_(ids))
             .options(contains_eager(Participant.organisation), selectinload(Participant.opportunities))
-            .order_by(*org_order(db), Participant.id)
-            .offset((filters.page - 1) * filters.per_page)
-            .limit(filters.per_page)
         )
     ).all()
-    items = [
-        ParticipantCard(participant=p, person_name=name or "", cluster=c, email=email or "")
-        for p, name, email, c in rows
-    ]
+    found = {
+        p.id: ParticipantCard(participant=p, person_name=n or "", cluster=c, email=e or "")
+        for p, n, e, c in rows
+    }
+    items = [found[i] for i in ids if i in found]
     return DirectoryPage(items=items, total=total, page=filters.page, per_page=filters.per_page)
 
 
@@ -336,7 +356,7 @@ async def search_opportunities(
         .join(Participant, Participant.id == Opportunity.participant_id)
         .join(Organisation, Organisation.id == Participant.organisation_id)
     )
-    total = await _count(db, base.where(*conditions))
+    ids, total = await _page_ids(db, base.where(*conditions), Opportunity.id, filters)
     rows = (
         await db.execute(
             select(Opportunity, Participant, User.name, Cluster)
@@ -344,17 +364,15 @@ async def search_opportunities(
             .join(Participant.organisation)
             .outerjoin(User, User.id == Participant.user_id)
             .outerjoin(Cluster, Cluster.id == Participant.cluster_id)
-            .where(*conditions)
+            .where(Opportunity.id.in_(ids))
             .options(contains_eager(Participant.organisation))
-            .order_by(*org_order(db), Opportunity.id)
-            .offset((filters.page - 1) * filters.per_page)
-            .limit(filters.per_page)
         )
     ).all()
-    items = [
-        OpportunityCard(opportunity=o, participant=p, person_name=name or "", cluster=c)
-        for o, p, name, c in rows
-    ]
+    found = {
+        o.id: OpportunityCard(opportunity=o, participant=p, person_name=n or "", cluster=c)
+        for o, p, n, c in rows
+    }
+    items = [found[i] for i in ids if i in found]
     return DirectoryPage(items=items, total=total, page=filters.page, per_page=filters.per_page)
 
 

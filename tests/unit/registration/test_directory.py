@@ -224,3 +224,10 @@ async def test_parse_filters_cleans_values(db: AsyncSession, world: dict) -> Non
 
 def test_like_pattern_escapes_wildcards() -> None:
     assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
+
+
+async def test_search_participants_page_past_the_end_keeps_total(db: AsyncSession, world: dict) -> None:
+    page = await search_participants(db, world["event"], world["owner"], DirectoryFilters(per_page=4, page=5))
+    assert (page.items, page.total) == ([], 6)
+    opportunities = await search_opportunities(db, world["event"], world["owner"], DirectoryFilters(page=3))
+    assert (opportunities.items, opportunities.total) == ([], 3)
