@@ -496,21 +496,24 @@ class Kempe:
             if not near:
                 continue
             good, side = [], []
-            base = st.pbreaks[p]
+            base = st.pbreaks[p] + 1  # compare run counts: breaks + 1 for a busy participant
+            targets = [t for t in range(slots) if near >> t & 1]
             for s in range(slots):
                 if not mask >> s & 1:
                     continue
                 rest = mask & ~(1 << s)
-                for t in range(slots):
-                    if near >> t & 1:
-                        d = mask_breaks(rest | (1 << t)) - base
-                        if d < 0:
-                            good.append((s, t))
-                        elif d == 0:
-                            side.append((s, t))
-            rng.shuffle(good)
-            rng.shuffle(side)
-            for s, t in good + side[:4]:
+                for t in targets:
+                    m = rest | (1 << t)
+                    d = (m & ~(m << 1)).bit_count() - base
+                    if d < 0:
+                        good.append((s, t))
+                    elif d == 0:
+                        side.append((s, t))
+            if len(good) > 1:
+                rng.shuffle(good)
+            if len(side) > 4:
+                side = rng.sample(side, 4)
+            for s, t in good + side:
                 found = self.chain(p, s, t)
                 if found is None:
                     continue
