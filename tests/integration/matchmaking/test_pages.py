@@ -228,3 +228,14 @@ async def test_notifications_page_and_mark_read(
     assert (await form_post(client, "/notifications/read-all", {})).status_code == 302
     await login(client, world.alice_user.email)
     assert (await form_post(client, f"/notifications/{note_id}/read", {})).status_code == 404
+
+
+async def test_directory_links_to_the_request_form(
+    client: AsyncTestClient[Any], db: AsyncSession, world: World
+) -> None:
+    slug = world.event.slug
+    await login(client, world.alice_user.email)
+    page = await client.get(f"/events/{slug}/directory")
+    assert page.status_code == 200
+    assert f'href="/events/{slug}/participants/{world.bob.id}/request"' in page.text
+    assert f'href="/events/{slug}/participants/{world.alice.id}/request"' not in page.text
