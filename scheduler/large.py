@@ -57,7 +57,9 @@ def solve_large(
         workers=workers,
         hint=[i for i, s in enumerate(base) if s >= 0],
     )
-    slot = construct(ix, bound.chosen, rng) if bound.chosen else list(base)
+    # Past the deadline already (tiny limits on huge events), settle for the greedy schedule.
+    late = time.monotonic() > deadline or (stop is not None and stop.is_set())
+    slot = construct(ix, bound.chosen, rng) if bound.chosen and not late else list(base)
     fill(ix, slot)
     state = State(ix, max(slot, base, key=lambda sl: _score(ix, sl)))
 
@@ -469,7 +471,7 @@ class Kempe:
         n = len(ix.pids)
         start = last_tick = time.monotonic()
         span = max(1e-3, deadline - start)
-        tries, temp = 0, temperature
+        tries, temp = -1, temperature  # -1: check the clock (and for nothing to do) first
         worst: list[int] = []
         while True:
             tries += 1

@@ -175,3 +175,9 @@ def test_enforce_spread_drops_whole_runs_until_rule_holds() -> None:
     state = State(Index.of(problem), [0, 1, 3])
     assert enforce_spread(state, 0) == [2]
     assert (state.slot, state.breaks, state.weight) == ([0, 1, -1], 0, 6)
+
+
+def test_solve_large_empty_event_is_optimal() -> None:
+    problem = Problem(4, (Participant("a"),), ())
+    solution = solve_large(problem, time_limit=1, workers=1)
+    assert (solution.status, solution.scheduled, solution.weight, solution.breaks) == ("optimal", 0, 0, 0)
