@@ -78,16 +78,19 @@ def run(
         # Poll so that cancellation lands even while no solution arrives.
         while not finished.is_set():
             if cancel.wait(0.05):
-                solver.stop_search()
+                if not finished.is_set():
+                    solver.stop_search()
                 return
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    if cancel.is_set():
+        return Outcome(cp_model.UNKNOWN, None, 0.0, 0.0)
+    # Not joined: the watcher notices `finished` within one poll and ends by itself, and waiting
+    # for it would add that latency to every solve.
+    threading.Thread(target=watch, daemon=True).start()
     try:
         status = solver.solve(cp, _Callback(model, on_solution, cancel))
     finally:
         finished.set()
-        watcher.join()
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return Outcome(
         status=status,

@@ -81,6 +81,8 @@ def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None
     first "yes" is optimal. Clause learning settles these decision problems far faster than it
     closes the gap of the optimisation problem."""
     k = shared.lower
+    # No participant can have more breaks than meetings - 1, nor more than fit in the day.
+    most = sum(min(max(0, n - 1), (model.problem.slots - 1) // 2) for n in _meeting_counts(model).values())
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
             if shared.best is not None and shared.best_breaks <= k:
@@ -90,6 +92,9 @@ def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None
         cp.add(model.total_breaks <= k)
         out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
         if out.status == cp_model.INFEASIBLE:
+            if k >= most:
+                shared.mark_infeasible()  # not even the most breaks possible: no schedule at all
+                return
             k += 1
             shared.raise_lower(k)
         elif out.assignments is None:
@@ -97,6 +102,14 @@ def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None
         else:
             shared.raise_lower(k)  # k-1 was refuted, so this schedule is optimal.
             return
+
+
+def _meeting_counts(model: Model) -> dict[str, int]:
+    counts = {p.id: 0 for p in model.problem.participants}
+    for m in model.problem.meetings:
+        counts[m.a] += 1
+        counts[m.b] += 1
+    return counts
 
 
 def _improve(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
