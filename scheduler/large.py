@@ -63,8 +63,12 @@ def solve_large(
     fill(ix, slot)
     state = State(ix, max(slot, base, key=lambda sl: _score(ix, sl)))
 
+    reported: list[tuple[int, int]] = []
+
     def report(st: State) -> None:
-        if progress is not None:
+        # Only improvements are news: annealing wanders up and down between them.
+        if progress is not None and (not reported or (st.weight, -st.breaks) > reported[-1]):
+            reported.append((st.weight, -st.breaks))
             progress(
                 {
                     "seconds": round(time.monotonic() - started, 2),
