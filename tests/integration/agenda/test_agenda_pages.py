@@ -17,7 +17,7 @@ from tests.integration.agenda.helpers import seed_pair, wait_done
 
 
 async def test_build_and_publish_pages_then_participant_sees_agenda(
-    client: AsyncTestClient[Any], client2: AsyncTestClient[Any], db: AsyncSession
+    client: AsyncTestClient[Any], db: AsyncSession
 ) -> None:
     owner, event, ada, _ = await seed_pair(db)
     await login(client, owner.email)
@@ -49,16 +49,18 @@ async def test_build_and_publish_pages_then_participant_sees_agenda(
 
     ada_user = await db.get(User, ada.user_id)
     assert ada_user is not None
-    await login(client2, ada_user.email)
-    mine = await client2.get(f"/events/{event.slug}/agenda")
+    # The same browser logs in as Ada (a second client would share the app's PostgreSQL pool
+    # across two event loops).
+    await login(client, ada_user.email)
+    mine = await client.get(f"/events/{event.slug}/agenda")
     assert mine.status_code == 200
     assert "Tuesday 12 January 2027" in mine.text
     assert "<td>09:00\u201309:20</td>" in mine.text
     assert "<td>Bruno Neri</td>" in mine.text
     assert "<td>Nautica Spa</td>" in mine.text
-    assert (await client2.get(f"/events/{event.slug}/admin/agenda")).status_code == 403
-    assert (await client2.get(run_url)).status_code == 403
-    assert (await form_post(client2, f"{run_url}/publish", {})).status_code == 403
+    assert (await client.get(f"/events/{event.slug}/admin/agenda")).status_code == 403
+    assert (await client.get(run_url)).status_code == 403
+    assert (await form_post(client, f"{run_url}/publish", {})).status_code == 403
 
 
 async def test_build_form_bad_values_reshown_with_messages(
