@@ -74,7 +74,8 @@ async def _slot_indexes(db: AsyncSession, event: Event) -> set[int]:
 def registration_state(event: Event, now: datetime | None = None) -> str | None:
     """Why registration is not possible now, or ``None`` when it is open."""
     now = now or utcnow()
-    if event.status != "open":
+    # Late registrations stay possible while the event runs (as the event page offers them).
+    if event.status not in ("open", "live"):
         return "Registration is not open for this event."
     if event.registration_opens_at is not None and now < event.registration_opens_at:
         return f"Registration opens on {event.registration_opens_at:%d %b %Y at %H:%M} UTC."

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.errors import NotFound
 from clockevents.events.models import Cluster, Event
-from clockevents.events.services import get_event
+from clockevents.events.services import get_visible_event
 from clockevents.registration import opportunities as market
 from clockevents.registration import organisations as orgs
 from clockevents.registration import services
@@ -211,7 +211,7 @@ def registration_input(data: RegistrationIn) -> RegistrationInput:
 )
 async def register(slug: str, data: RegistrationIn, db: AsyncSession, user: User) -> ParticipantOut:
     """Register the caller for the event (pending when the event requires approval)."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.register(db, user, event, registration_input(data))
     return await participant_out(db, event, participant)
 
@@ -224,7 +224,7 @@ async def register(slug: str, data: RegistrationIn, db: AsyncSession, user: User
 )
 async def my_participant(slug: str, db: AsyncSession, user: User) -> ParticipantOut:
     """The caller's own registration for the event (404 when not registered)."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.get_own_participant(db, event, user)
     if participant is None:
         raise NotFound("You are not registered for this event.")
@@ -239,7 +239,7 @@ async def my_participant(slug: str, db: AsyncSession, user: User) -> Participant
 )
 async def get_participant(slug: str, participant_id: int, db: AsyncSession, user: User) -> ParticipantOut:
     """One participant: the person themselves, staff, or approved peers when the profile is listed."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.view_participant(db, event, user, participant_id)
     return await participant_out(db, event, participant)
 
@@ -254,7 +254,7 @@ async def update_participant(
     slug: str, participant_id: int, data: ParticipantPatch, db: AsyncSession, user: User
 ) -> ParticipantOut:
     """Edit a profile (its owner or staff covering its cluster; staff may also set ``status``)."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.get_participant(db, event, participant_id)
     changes = ParticipantUpdate(**msgspec.structs.asdict(data))
     participant = await services.update_participant(db, user, participant, changes)
@@ -270,7 +270,7 @@ async def update_participant(
 )
 async def create_opportunity(slug: str, data: OpportunityIn, db: AsyncSession, user: User) -> OpportunityOut:
     """Publish an opportunity on the caller's own registration."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.create_opportunity(
         db,
         user,
@@ -295,7 +295,7 @@ async def update_opportunity(
     slug: str, opportunity_id: int, data: OpportunityIn, db: AsyncSession, user: User
 ) -> OpportunityOut:
     """Edit one of the caller's opportunities; fields left out stay as they are."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.get_opportunity(db, event, opportunity_id)
     item = await market.update_opportunity(
         db, user, item, market.OpportunityUpdate(**msgspec.structs.asdict(data))
@@ -312,7 +312,7 @@ async def update_opportunity(
 )
 async def delete_opportunity(slug: str, opportunity_id: int, db: AsyncSession, user: User) -> None:
     """Withdraw one of the caller's opportunities."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.get_opportunity(db, event, opportunity_id)
     await market.delete_opportunity(db, user, item)
 

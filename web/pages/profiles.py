@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.errors import ValidationFailed
 from clockevents.events.models import Event
-from clockevents.events.services import get_event
+from clockevents.events.services import get_visible_event
 from clockevents.registration import opportunities as market
 from clockevents.registration import organisations as orgs
 from clockevents.registration import services
@@ -85,7 +85,7 @@ async def _profile_page(
 @get("/events/{slug:str}/profile", guards=[requires_login], include_in_schema=False)
 async def profile(slug: str, request: Request[Any, Any, Any], db: AsyncSession, user: User) -> Response[Any]:
     """The caller's own profile for the event, as an edit form."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.get_own_participant(db, event, user)
     if participant is None:
         return Redirect(f"/events/{slug}/register")
@@ -105,7 +105,7 @@ async def profile(slug: str, request: Request[Any, Any, Any], db: AsyncSession, 
 async def save_profile(
     slug: str, request: Request[Any, Any, Any], db: AsyncSession, user: User
 ) -> Response[Any]:
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     participant = await services.get_own_participant(db, event, user)
     if participant is None:
         return Redirect(f"/events/{slug}/register")
@@ -178,7 +178,7 @@ async def _opportunities_page(
 @get("/events/{slug:str}/opportunities", guards=[requires_login], include_in_schema=False)
 async def opportunities(slug: str, db: AsyncSession, user: User) -> Response[Any]:
     """The caller's own opportunities, with a form to publish another."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     if await services.get_own_participant(db, event, user) is None:
         return Redirect(f"/events/{slug}/register")
     return await _opportunities_page(db, event, user)  # type: ignore[return-value]
@@ -188,7 +188,7 @@ async def opportunities(slug: str, db: AsyncSession, user: User) -> Response[Any
 async def create_opportunity(
     slug: str, request: Request[Any, Any, Any], db: AsyncSession, user: User
 ) -> Response[Any]:
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     values, data = opportunity_form(await read_form(request))
     try:
         await market.create_opportunity(db, user, event, data)
@@ -223,7 +223,7 @@ async def _edit_page(
     include_in_schema=False,
 )
 async def edit_opportunity(slug: str, opportunity_id: int, db: AsyncSession, user: User) -> Template:
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.get_opportunity(db, event, opportunity_id)
     await market.require_author(db, user, item)
     return await _edit_page(event, item, opportunity_values(item))
@@ -235,7 +235,7 @@ async def edit_opportunity(slug: str, opportunity_id: int, db: AsyncSession, use
 async def update_opportunity(
     slug: str, opportunity_id: int, request: Request[Any, Any, Any], db: AsyncSession, user: User
 ) -> Response[Any]:
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.get_opportunity(db, event, opportunity_id)
     values, data = opportunity_form(await read_form(request))
     try:
@@ -251,7 +251,7 @@ async def update_opportunity(
     include_in_schema=False,
 )
 async def delete_opportunity(slug: str, opportunity_id: int, db: AsyncSession, user: User) -> Redirect:
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     item = await market.get_opportunity(db, event, opportunity_id)
     await market.delete_opportunity(db, user, item)
     return Redirect(f"/events/{slug}/opportunities")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.errors import Conflict, ValidationFailed
 from clockevents.events.models import Event
-from clockevents.events.services import get_event
+from clockevents.events.services import get_visible_event
 from clockevents.registration import organisations as orgs
 from clockevents.registration import services
 from clockevents.registration.models import ORGANISATION_SIZES, Organisation
@@ -85,7 +85,7 @@ async def _render(
 
 async def _open_event(db: AsyncSession, slug: str, user: User | None) -> Event | Response[Any]:
     """The event, or where to send the visitor instead (sign-up, their profile)."""
-    event = await get_event(db, slug)
+    event = await get_visible_event(db, slug, user)
     if user is None:
         return Redirect(f"/signup?next={quote(f'/events/{slug}/register')}")
     if await services.get_own_participant(db, event, user) is not None:

@@ -362,3 +362,13 @@ async def test_registration_routes_in_openapi_schema(client: AsyncTestClient[Any
         "getOrganisation",
         "updateOrganisation",
     } <= operations
+
+
+async def test_register_api_draft_event_is_404_for_outsiders(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, _, token = await setup(db, client, status="draft")
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants", json=body(event.clusters[0].id), headers=bearer(token)
+    )
+    assert response.status_code == 404

@@ -185,11 +185,18 @@ async def test_register_inside_window_is_allowed(db: AsyncSession) -> None:
 
 async def test_register_for_event_not_open_is_conflict(db: AsyncSession) -> None:
     owner = await make_user(db)
-    for status in ("draft", "live", "closed"):
+    for status in ("draft", "closed"):
         event = await make_event(db, owner, status=status)
         with pytest.raises(Conflict) as info:
             await services.register(db, await make_user(db), event, new_org_input(event.clusters[0].id))
         assert info.value.message == "Registration is not open for this event."
+
+
+async def test_register_while_live_is_allowed(db: AsyncSession) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner, status="live")
+    participant = await services.register(db, await make_user(db), event, new_org_input(event.clusters[0].id))
+    assert participant.status == "approved"
 
 
 async def test_register_import_skips_window_and_sets_status(db: AsyncSession) -> None:
