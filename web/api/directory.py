@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.errors import ValidationFailed
+from clockevents.events.models import Event
 from clockevents.events.services import get_event
 from clockevents.registration import csvio, directory
-from clockevents.registration.directory import OpportunityCard, ParticipantCard
+from clockevents.registration.directory import DirectoryFilters, OpportunityCard, ParticipantCard
 from clockevents.registration.models import Organisation
 
 # Litestar appends "; charset=utf-8" to text media types itself.
@@ -151,6 +152,15 @@ _PER_PAGE = QueryParameter(
 )
 
 
+async def _filters(db: AsyncSession, event: Event, user: User | None, **raw: str | None) -> DirectoryFilters:
+    """Parse the query; for bad values, a caller who may not look gets 401/403, not the 400."""
+    try:
+        return directory.parse_filters(event, **raw)
+    except ValidationFailed:
+        await directory.directory_access(db, event, user)
+        raise
+
+
 @get(
     "/events/{slug:str}/participants",
     operation_id="listEventParticipants",
@@ -171,8 +181,10 @@ async def list_participants(
 ) -> ParticipantPage:
     """Search the event's directory (registered participants and staff only)."""
     event = await get_event(db, slug)
-    filters = directory.parse_filters(
+    filters = await _filters(
+        db,
         event,
+        user,
         q=q,
         kind=kind,
         cluster=cluster,
@@ -211,8 +223,10 @@ async def list_opportunities(
 ) -> OpportunityPage:
     """Search the opportunities of the event's visible participants (title, description, keywords)."""
     event = await get_event(db, slug)
-    filters = directory.parse_filters(
+    filters = await _filters(
+        db,
         event,
+        user,
         q=q,
         kind=kind,
         cluster=cluster,

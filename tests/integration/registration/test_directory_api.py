@@ -194,3 +194,11 @@ async def test_opportunities_api_lists_with_participant_and_organisation(
         "cluster": {"id": w["b"].id, "name": w["b"].name},
     }
     assert body["items"][0]["organisation"]["name"] == "Beta Labs"
+
+
+async def test_participants_api_anonymous_with_bad_filters_is_still_401(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    await _setup(db)
+    response = await client.get("/api/v1/events/demo/participants?page=zero")
+    assert response.status_code == 401
