@@ -80,3 +80,28 @@ async def test_recommendations_need_a_registration(db: AsyncSession, world: Worl
         await services.recommendations(db, world.event, await make_user(db))
     with pytest.raises(NotAuthenticated):
         await services.recommendations(db, world.event, None)
+
+
+async def test_recommendations_query_count_does_not_grow_with_participants(
+    db: AsyncSession, world: World
+) -> None:
+    """Four queries whatever the event's size: scoring happens in memory, not one query per person."""
+    from sqlalchemy import event as sa_event
+
+    world.alice.keywords = ["graphene"]
+    await db.commit()
+    for i in range(12):
+        other = await make_participant(db, world.event, keywords=["graphene"])
+        await make_opportunity(db, other, kind="offer", title=f"Graphene batch {i}")
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = db.bind.sync_engine  # type: ignore[union-attr]
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        ranked = await services.recommendations(db, world.event, world.alice_user)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert (len(ranked), len(statements)) == (12, 4)
