@@ -112,6 +112,10 @@ def enforce_spread(state: State, spread: int) -> list[int]:
     weighs least; returns the dropped meetings.
     """
     ix, dropped = state.ix, []
+    succ: list[list[int]] = [[] for _ in ix.preds]
+    for i, preds in enumerate(ix.preds):
+        for j in preds:
+            succ[j].append(i)
     while _excess(state.pbreaks, spread):
         top = max(state.pbreaks)
         best: tuple[int, int, list[int]] | None = None
@@ -135,9 +139,14 @@ def enforce_spread(state: State, spread: int) -> list[int]:
                     run = []
         if best is None:
             break
-        for i in best[2]:
-            state.move(i, -1)
-            dropped.append(i)
+        # A meeting only stays placed after everything it follows: drop placed successors too.
+        todo = list(best[2])
+        while todo:
+            i = todo.pop()
+            if state.slot[i] >= 0:
+                state.move(i, -1)
+                dropped.append(i)
+                todo.extend(succ[i])
     return dropped
 
 

@@ -181,3 +181,10 @@ def test_solve_large_empty_event_is_optimal() -> None:
     problem = Problem(4, (Participant("a"),), ())
     solution = solve_large(problem, time_limit=1, workers=1)
     assert (solution.status, solution.scheduled, solution.weight, solution.breaks) == ("optimal", 0, 0, 0)
+
+
+def test_solve_large_break_spread_with_precedences_obeys_every_rule() -> None:
+    for seed in range(4):
+        problem = dataclasses.replace(random_event(seed, extras=True), rules=Rules(break_spread=0))
+        solution = solve_large(problem, time_limit=0.8, workers=1, seed=seed)
+        assert check_solution(problem, solution.assignments) == []
