@@ -13,7 +13,7 @@ from clockevents.events.models import Event
 from clockevents.events.permissions import access_for
 from clockevents.registration.models import Opportunity, Participant
 from clockevents.registration.search import refresh_search_text
-from clockevents.registration.validation import OpportunityInput, validate_opportunity
+from clockevents.registration.validation import OpportunityInput, is_id, validate_opportunity
 
 
 @dataclass
@@ -40,6 +40,8 @@ async def _own_participant(db: AsyncSession, event: Event, user: User | None) ->
 
 
 async def get_opportunity(db: AsyncSession, event: Event, opportunity_id: int) -> Opportunity:
+    if not is_id(opportunity_id):
+        raise NotFound("No such opportunity in this event.")
     opportunity = await db.scalar(
         select(Opportunity).where(Opportunity.id == opportunity_id, Opportunity.event_id == event.id)
     )

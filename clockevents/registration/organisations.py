@@ -12,7 +12,7 @@ from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, Val
 from clockevents.events.models import Event, EventRole
 from clockevents.registration.models import Organisation, Participant
 from clockevents.registration.search import refresh_search_text
-from clockevents.registration.validation import OrganisationInput, validate_organisation
+from clockevents.registration.validation import OrganisationInput, is_id, no_nul, validate_organisation
 
 PUBLIC_EVENT_STATUSES = ("open", "live", "closed")
 
@@ -40,7 +40,7 @@ class Member:
 
 
 async def get_organisation(db: AsyncSession, organisation_id: int) -> Organisation:
-    organisation = await db.get(Organisation, organisation_id)
+    organisation = await db.get(Organisation, organisation_id) if is_id(organisation_id) else None
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation
@@ -56,7 +56,7 @@ async def search_organisations(
     mine = select(Participant.organisation_id).where(Participant.user_id == user.id)
     own = or_(Organisation.created_by_id == user.id, Organisation.id.in_(mine))
     stmt = select(Organisation)
-    words = query.split()
+    words = no_nul(query).split()
     if words:
         for word in words[:5]:
             escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

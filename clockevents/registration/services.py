@@ -35,6 +35,7 @@ from clockevents.registration.validation import (
     check_text,
     check_timezone,
     check_type,
+    is_id,
     validate_organisation,
 )
 
@@ -86,6 +87,8 @@ def registration_state(event: Event, now: datetime | None = None) -> str | None:
 
 async def get_participant(db: AsyncSession, event: Event, participant_id: int) -> Participant:
     """Return the event's participant ``participant_id`` (organisation and opportunities loaded)."""
+    if not is_id(participant_id):
+        raise NotFound("No such participant in this event.")
     participant = await db.scalar(
         select(Participant)
         .where(Participant.id == participant_id, Participant.event_id == event.id)
@@ -168,7 +171,9 @@ async def _check_registration(
     organisation: Organisation | None = None
     new_org: OrganisationInput | None = None
     if data.organisation_id is not None:
-        organisation = await db.get(Organisation, data.organisation_id)
+        organisation = (
+            await db.get(Organisation, data.organisation_id) if is_id(data.organisation_id) else None
+        )
         if organisation is None:
             errors["organisation_id"] = "This organisation does not exist."
     elif data.organisation is not None:

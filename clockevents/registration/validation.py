@@ -105,14 +105,27 @@ class OpportunityInput:
     keywords: list[str] = field(default_factory=list)
 
 
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: int | None) -> bool:
+    """Whether ``value`` can be a row id (PostgreSQL rejects integers beyond 32 bits outright)."""
+    return value is not None and 0 < value <= MAX_ID
+
+
 @lru_cache(maxsize=1)
 def timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def no_nul(value: str | None) -> str:
+    """Drop NUL characters: PostgreSQL text cannot hold them, and no person types one."""
+    return (value or "").replace("\x00", "")
+
+
 def clean(value: str | None) -> str:
     """Trim and collapse inner whitespace runs of a one-line value."""
-    return " ".join((value or "").split())
+    return " ".join(no_nul(value).split())
 
 
 def clean_tags(values: list[str]) -> list[str]:
@@ -147,7 +160,7 @@ def check_languages(values: list[str], errors: dict[str, str], name: str = "lang
 
 def check_text(value: str, name: str, limit: int, errors: dict[str, str], *, required: str = "") -> str:
     """Return the trimmed ``value``; record a message if missing (when ``required``) or too long."""
-    value = (value or "").strip()
+    value = no_nul(value).strip()
     if required and not value:
         errors[name] = required
     elif len(value) > limit:
@@ -156,7 +169,7 @@ def check_text(value: str, name: str, limit: int, errors: dict[str, str], *, req
 
 
 def check_website(value: str, errors: dict[str, str], name: str = "website") -> str:
-    value = (value or "").strip()
+    value = no_nul(value).strip()
     if not value:
         return ""
     parts = urlsplit(value)

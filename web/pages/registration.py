@@ -21,7 +21,7 @@ from clockevents.events.services import get_visible_event
 from clockevents.registration import organisations as orgs
 from clockevents.registration import services
 from clockevents.registration.models import ORGANISATION_SIZES, Organisation
-from clockevents.registration.validation import ORGANISATION_KINDS, PITCH_MAX
+from clockevents.registration.validation import ORGANISATION_KINDS, PITCH_MAX, is_id
 from web.auth import requires_login
 from web.forms import read_form
 from web.pages import profiles
@@ -51,7 +51,7 @@ async def _render(
     choice = values["org_choice"]
     found = await orgs.search_organisations(db, user, query)
     chosen = None
-    if choice.isdigit():
+    if choice.isdigit() and is_id(int(choice)):
         chosen = next((o for o in found if o.id == int(choice)), None)
         chosen = chosen or await db.get(Organisation, int(choice))
         if chosen is not None and chosen not in found:

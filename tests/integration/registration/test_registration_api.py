@@ -372,3 +372,40 @@ async def test_register_api_draft_event_is_404_for_outsiders(
         f"/api/v1/events/{event.slug}/participants", json=body(event.clusters[0].id), headers=bearer(token)
     )
     assert response.status_code == 404
+
+
+async def test_out_of_range_ids_are_404_not_500(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    await make_participant(db, event, user=user)
+    huge = 2**40
+    base = f"/api/v1/events/{event.slug}"
+    assert (await client.get(f"{base}/participants/{huge}", headers=bearer(token))).status_code == 404
+    assert (
+        await client.patch(f"{base}/opportunities/{huge}", json={}, headers=bearer(token))
+    ).status_code == 404
+    assert (await client.get(f"/api/v1/organisations/{huge}", headers=bearer(token))).status_code == 404
+
+
+async def test_register_api_huge_organisation_id_is_400(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, _, token = await setup(db, client)
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants",
+        json=body(event.clusters[0].id, organisation=None, organisation_id=2**40),
+        headers=bearer(token),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"organisation_id": "This organisation does not exist."}
+
+
+async def test_nul_characters_are_dropped_not_500(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, _, token = await setup(db, client)
+    data = body(event.clusters[0].id, pitch="Mar\x00ble", keywords=["st\x00one"])
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/participants", json=data, headers=bearer(token)
+    )
+    assert response.status_code == 201, response.text
+    assert (response.json()["pitch"], response.json()["keywords"]) == ("Marble", ["stone"])
+    found = await client.get("/api/v1/organisations", params={"q": "Mar\x00ble"}, headers=bearer(token))
+    assert found.status_code == 200
