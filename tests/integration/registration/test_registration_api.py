@@ -409,3 +409,62 @@ async def test_nul_characters_are_dropped_not_500(db: AsyncSession, client: Asyn
     assert (response.json()["pitch"], response.json()["keywords"]) == ("Marble", ["stone"])
     found = await client.get("/api/v1/organisations", params={"q": "Mar\x00ble"}, headers=bearer(token))
     assert found.status_code == 200
+
+
+async def test_every_registration_route_needs_login(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner)
+    participant = await make_participant(db, event)
+    item = await make_opportunity(db, participant)
+    base = f"/api/v1/events/{event.slug}"
+    calls = [
+        ("GET", f"{base}/participants/me"),
+        ("GET", f"{base}/participants/{participant.id}"),
+        ("PATCH", f"{base}/participants/{participant.id}"),
+        ("POST", f"{base}/opportunities"),
+        ("PATCH", f"{base}/opportunities/{item.id}"),
+        ("DELETE", f"{base}/opportunities/{item.id}"),
+        ("GET", "/api/v1/organisations"),
+        ("GET", f"/api/v1/organisations/{participant.organisation_id}"),
+        ("PATCH", f"/api/v1/organisations/{participant.organisation_id}"),
+    ]
+    codes = [
+        (await client.request(method, url, json={} if method in ("POST", "PATCH") else None)).status_code
+        for method, url in calls
+    ]
+    assert codes == [401] * len(calls)
+
+
+async def test_opportunity_unknown_event_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    _, _, token = await setup(db, client)
+    response = await client.post(
+        "/api/v1/events/nope/opportunities", json={"kind": "offer", "title": "X"}, headers=bearer(token)
+    )
+    assert response.status_code == 404
+
+
+async def test_patch_opportunity_bad_fields_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, user, token = await setup(db, client)
+    item = await make_opportunity(db, await make_participant(db, event, user=user))
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}/opportunities/{item.id}",
+        json={"kind": "gift", "title": " ", "keywords": [f"k{i}" for i in range(25)]},
+        headers=bearer(token),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "kind": "Choose one of: offer, request, partnership, investment.",
+        "title": "Give the opportunity a title.",
+        "keywords": "Give at most 20.",
+    }
+
+
+async def test_staff_may_view_and_edit_a_profile(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    event, organiser, token = await setup(db, client)
+    await add_role(db, event, organiser, "organiser")
+    target = await make_participant(db, event, cluster=event.clusters[2], listed=False)
+    url = f"/api/v1/events/{event.slug}/participants/{target.id}"
+    assert (await client.get(url, headers=bearer(token))).status_code == 200
+    response = await client.patch(url, json={"job_title": "Head of R&D"}, headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json()["job_title"] == "Head of R&D"

@@ -348,3 +348,34 @@ async def test_wizard_slots_show_local_and_event_time(db: AsyncSession, client: 
     response = await form_post(client, f"/events/{event.slug}/register", data)
     assert "Times in America/New_York." in response.text
     assert f'value="0"> {expected}</label>' in response.text
+
+
+async def test_pages_need_login(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner)
+    participant = await make_participant(db, event)
+    paths = [
+        f"/events/{event.slug}/opportunities",
+        f"/organisations/{participant.organisation_id}",
+        "/my/events",
+    ]
+    for path in paths:
+        response = await client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (302, f"/login?next={path}"), path
+
+
+async def test_profile_and_opportunities_without_registration_go_to_wizard(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    event, _ = await setup(db, client)
+    for path in ("profile", "opportunities"):
+        response = await client.get(f"/events/{event.slug}/{path}", follow_redirects=False)
+        assert response.headers["location"] == f"/events/{event.slug}/register"
+    response = await form_post(client, f"/events/{event.slug}/opportunities", {"kind": "offer", "title": "X"})
+    assert response.status_code == 403
+
+
+async def test_profile_unknown_event_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    await setup(db, client)
+    assert (await client.get("/events/nope/profile")).status_code == 404
+    assert (await client.get("/events/nope/opportunities")).status_code == 404
