@@ -45,9 +45,9 @@ def objective(problem: Problem, assignments: dict[str, int]) -> tuple[int, int]:
 
 
 def test_solve_large_random_events_obey_every_hard_rule() -> None:
-    for seed in range(6):
+    for seed in range(4):
         problem = random_event(seed, extras=True)
-        solution = solve_large(problem, time_limit=0.6, workers=1, seed=seed)
+        solution = solve_large(problem, time_limit=0.5, workers=1, seed=seed)
         assert check_solution(problem, solution.assignments) == []
         assert (solution.weight, -solution.breaks) == objective(problem, solution.assignments)
         assert solution.scheduled + len(solution.unscheduled) == len(problem.meetings)
@@ -144,7 +144,7 @@ def test_solve_large_stops_when_asked() -> None:
 def test_solve_large_reports_progress() -> None:
     problem = random_event(4)
     seen: list[dict[str, float | int | None]] = []
-    solution = solve_large(problem, time_limit=1.5, workers=1, progress=seen.append)
+    solution = solve_large(problem, time_limit=1.0, workers=1, progress=seen.append)
     assert seen
     assert {tuple(sorted(r)) for r in seen} == {("bound", "breaks", "seconds", "weight")}
     assert seen[0]["bound"] == bmatching(problem, time_limit=5, workers=1).value
@@ -156,7 +156,7 @@ def test_solve_large_honours_break_spread() -> None:
         problem = dataclasses.replace(
             random_event(0, people=80, meetings=300), rules=Rules(break_spread=spread)
         )
-        solution = solve_large(problem, time_limit=1.5, workers=1)
+        solution = solve_large(problem, time_limit=1.0, workers=1)
         counts = breaks_by_participant(problem, solution.assignments).values()
         assert check_solution(problem, solution.assignments) == []
         assert max(counts) - min(counts) <= spread
@@ -184,7 +184,7 @@ def test_solve_large_empty_event_is_optimal() -> None:
 
 
 def test_solve_large_break_spread_with_precedences_obeys_every_rule() -> None:
-    for seed in range(4):
+    for seed in range(3):
         problem = dataclasses.replace(random_event(seed, extras=True), rules=Rules(break_spread=0))
-        solution = solve_large(problem, time_limit=0.8, workers=1, seed=seed)
+        solution = solve_large(problem, time_limit=0.6, workers=1, seed=seed)
         assert check_solution(problem, solution.assignments) == []
