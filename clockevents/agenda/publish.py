@@ -34,7 +34,7 @@ class Change:
     """What publishing does to one meeting of the problem."""
 
     meeting: str  # problem id: "m12" or "r5"
-    kind: str  # "added" | "moved" | "removed" | "unchanged"
+    kind: str  # "added" | "moved" | "removed" | "unchanged" | "unplaced" (a request left out again)
     a_id: int
     b_id: int
     row: Meeting | None  # the meeting row it updates, if any
@@ -124,7 +124,7 @@ async def _plan(db: AsyncSession, run: ScheduleRun) -> tuple[Built, list[Change]
         row = rows.get(number) if kind == "m" else by_request.get(number)
         old_slot = row.slot_id if kind == "m" and row is not None and row.status == "scheduled" else None
         if kind == "r":
-            change = "added" if new_slot is not None else "unchanged"
+            change = "added" if new_slot is not None else "unplaced"
         elif new_slot is None:
             change = "removed" if old_slot is not None else "unchanged"
         else:
@@ -156,11 +156,13 @@ async def compute_changes(db: AsyncSession, run: ScheduleRun, event: Event) -> d
     touched: dict[int, dict[str, int]] = {}
     meetings = []
     for change in changes:
-        summary[change.kind] += 1
         for who in (change.a_id, change.b_id):
             tally = touched.setdefault(who, {"added": 0, "moved": 0, "removed": 0})
-            if change.kind != "unchanged":
+            if change.kind in tally:
                 tally[change.kind] += 1
+        if change.kind not in summary:
+            continue  # a request still left out changes nobody's agenda
+        summary[change.kind] += 1
         if change.kind == "unchanged":
             continue
         meetings.append(
@@ -257,7 +259,7 @@ async def publish_run(
     rewrite: list[Change] = []
     for c in changes:
         placed = c.new_slot_id is not None
-        if c.kind == "unchanged" and not placed:
+        if c.kind == "unplaced" or (c.kind == "unchanged" and not placed):
             continue
         if c.kind == "unchanged" and c.row is not None and c.row.table == tables.get(c.meeting):
             continue

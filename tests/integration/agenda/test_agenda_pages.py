@@ -35,7 +35,7 @@ async def test_build_and_publish_pages_then_participant_sees_agenda(
     watching = await client.get(run_url)
     if 'data-active="yes"' in watching.text:
         assert '<script src="/static/js/agenda-run.js" defer></script>' in watching.text
-        assert f'<a href="{run_url}">refresh</a>' in watching.text
+        assert f'<a class="button small secondary" href="{run_url}">Refresh</a>' in watching.text
     assert (await wait_done(client, run_id, {}))["status"] == "done"
 
     draft = await client.get(run_url)

@@ -204,3 +204,31 @@ async def test_publish_run_twice_conflicts(
 
     with pytest.raises(Conflict):
         await _publish(factory, run_id, owner)
+
+
+async def test_compute_changes_request_left_out_again_changes_nobody(
+    db: AsyncSession, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner, event, a, b = await _pinned_pair(db)
+    c = await make_participant(db, event)
+    await make_request(db, a, b, priority=3)
+    await make_request(db, a, c)  # Ada has one free slot: this one cannot fit
+    run_id = await _build(factory, event, owner)
+
+    async with factory() as session:
+        run = await session.get(ScheduleRun, run_id)
+        assert run is not None
+        changes = await compute_changes(session, run, event)
+
+    assert changes["summary"] == {
+        "added": 1,
+        "moved": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "participants_changed": 2,
+    }
+    assert {p["participant_id"]: p["changed"] for p in changes["participants"]} == {
+        a.id: True,
+        b.id: True,
+        c.id: False,
+    }
