@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.db import utcnow
-from clockevents.registration.models import Organisation, Participant
+from clockevents.registration.models import Organisation
 from tests.factories.accounts import make_user
 from tests.factories.events import add_role, make_event
-from tests.factories.registration import make_opportunity, make_organisation, make_participant
+from tests.factories.registration import make_opportunity, make_participant
 from tests.helpers import api_token, bearer, json_post, login
 
 
@@ -248,99 +248,6 @@ async def test_patch_participant_unknown_is_404(db: AsyncSession, client: AsyncT
     assert response.status_code == 404
 
 
-async def test_opportunity_lifecycle(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, user, token = await setup(db, client)
-    mine = await make_participant(db, event, user=user)
-    url = f"/api/v1/events/{event.slug}/opportunities"
-    created = await client.post(
-        url, json={"kind": "offer", "title": "Laser cutting", "keywords": ["laser"]}, headers=bearer(token)
-    )
-    assert created.status_code == 201, created.text
-    item = created.json()
-    assert (item["participant_id"], item["title"]) == (mine.id, "Laser cutting")
-    changed = await client.patch(f"{url}/{item['id']}", json={"title": "Waterjet"}, headers=bearer(token))
-    assert changed.status_code == 200
-    assert (changed.json()["title"], changed.json()["kind"]) == ("Waterjet", "offer")
-    await db.refresh(mine)
-    assert "waterjet" in mine.search_text
-    assert (await client.delete(f"{url}/{item['id']}", headers=bearer(token))).status_code == 204
-    assert (await client.delete(f"{url}/{item['id']}", headers=bearer(token))).status_code == 404
-
-
-async def test_opportunity_bad_fields_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, user, token = await setup(db, client)
-    await make_participant(db, event, user=user)
-    response = await client.post(
-        f"/api/v1/events/{event.slug}/opportunities",
-        json={"kind": "gift", "title": ""},
-        headers=bearer(token),
-    )
-    assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"kind", "title"}
-
-
-async def test_opportunity_without_registration_is_403(
-    db: AsyncSession, client: AsyncTestClient[Any]
-) -> None:
-    event, _, token = await setup(db, client)
-    response = await client.post(
-        f"/api/v1/events/{event.slug}/opportunities",
-        json={"kind": "offer", "title": "X"},
-        headers=bearer(token),
-    )
-    assert response.status_code == 403
-
-
-async def test_opportunity_of_another_is_403(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, user, token = await setup(db, client)
-    await make_participant(db, event, user=user)
-    other = await make_participant(db, event)
-    item = await make_opportunity(db, other)
-    url = f"/api/v1/events/{event.slug}/opportunities/{item.id}"
-    assert (await client.patch(url, json={"title": "Mine now"}, headers=bearer(token))).status_code == 403
-    assert (await client.delete(url, headers=bearer(token))).status_code == 403
-    assert (await client.delete(url)).status_code == 401
-
-
-async def test_organisation_get_and_patch(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, user, token = await setup(db, client)
-    mine = await make_participant(db, event, user=user)
-    await make_participant(db, event, organisation=mine.organisation, listed=False)
-    url = f"/api/v1/organisations/{mine.organisation_id}"
-    page = await client.get(url, headers=bearer(token))
-    assert page.status_code == 200
-    assert page.json()["can_edit"] is True
-    assert [m["name"] for m in page.json()["members"]] == ["Carla Bianchi"]
-    changed = await client.patch(
-        url, json={"city": "Lucca", "website": "http://lucca.example"}, headers=bearer(token)
-    )
-    assert changed.status_code == 200
-    assert (changed.json()["city"], changed.json()["name"]) == ("Lucca", mine.organisation.name)
-    bad = await client.patch(url, json={"country": "Italy", "kind": "x"}, headers=bearer(token))
-    assert bad.status_code == 400
-    assert set(bad.json()["errors"]) == {"country", "kind"}
-
-
-async def test_organisation_patch_by_outsider_is_403(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, _, token = await setup(db, client)
-    other = await make_participant(db, event)
-    url = f"/api/v1/organisations/{other.organisation_id}"
-    assert (await client.patch(url, json={"city": "X"}, headers=bearer(token))).status_code == 403
-    assert (await client.get("/api/v1/organisations/9999", headers=bearer(token))).status_code == 404
-    assert (await client.get(url)).status_code == 401
-
-
-async def test_search_organisations_by_name(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, _, token = await setup(db, client)
-    await make_participant(db, event, organisation=None)
-    await make_organisation(db, name="Nautica 100%")
-    await make_organisation(db, name="Stone Works")
-    await db.commit()
-    response = await client.get("/api/v1/organisations", params={"q": "100%"}, headers=bearer(token))
-    assert [o["name"] for o in response.json()] == ["Nautica 100%"]
-    assert await db.scalar(select(func.count()).select_from(Participant)) == 1
-
-
 async def test_registration_routes_in_openapi_schema(client: AsyncTestClient[Any]) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
@@ -433,30 +340,6 @@ async def test_every_registration_route_needs_login(db: AsyncSession, client: As
         for method, url in calls
     ]
     assert codes == [401] * len(calls)
-
-
-async def test_opportunity_unknown_event_is_404(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    _, _, token = await setup(db, client)
-    response = await client.post(
-        "/api/v1/events/nope/opportunities", json={"kind": "offer", "title": "X"}, headers=bearer(token)
-    )
-    assert response.status_code == 404
-
-
-async def test_patch_opportunity_bad_fields_are_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
-    event, user, token = await setup(db, client)
-    item = await make_opportunity(db, await make_participant(db, event, user=user))
-    response = await client.patch(
-        f"/api/v1/events/{event.slug}/opportunities/{item.id}",
-        json={"kind": "gift", "title": " ", "keywords": [f"k{i}" for i in range(25)]},
-        headers=bearer(token),
-    )
-    assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "kind": "Choose one of: offer, request, partnership, investment.",
-        "title": "Give the opportunity a title.",
-        "keywords": "Give at most 20.",
-    }
 
 
 async def test_staff_may_view_and_edit_a_profile(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
