@@ -1,3 +1,9 @@
+"""Matchmaking pages, driven as a browser: one client that logs in as each person in turn.
+
+One client only: a second AsyncTestClient on the same app breaks on PostgreSQL (its engine is
+used from another event loop), which the shared ``client2`` fixture hits too.
+"""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +27,7 @@ async def _status(db: AsyncSession, request_id: int) -> str | None:
 
 
 async def test_request_form_then_accept_on_requests_page(
-    client: AsyncTestClient[Any], client2: AsyncTestClient[Any], db: AsyncSession, world: World
+    client: AsyncTestClient[Any], db: AsyncSession, world: World
 ) -> None:
     slug = world.event.slug
     await login(client, world.alice_user.email)
@@ -35,26 +41,26 @@ async def test_request_form_then_accept_on_requests_page(
     assert (sent.status_code, sent.headers["location"]) == (302, f"/events/{slug}/requests")
     request_id = await db.scalar(select(MeetingRequest.id))
     assert request_id is not None
-    await login(client2, world.bob_user.email)
-    page = await client2.get(f"/events/{slug}/requests")
+    await login(client, world.bob_user.email)
+    page = await client.get(f"/events/{slug}/requests")
     assert page.status_code == 200
     assert f'action="/events/{slug}/requests/{request_id}/accept"' in page.text
     assert "Hello" in page.text
     accepted = await form_post(
-        client2, f"/events/{slug}/requests/{request_id}/accept", {"next": f"/events/{slug}/requests"}
+        client, f"/events/{slug}/requests/{request_id}/accept", {"next": f"/events/{slug}/requests"}
     )
     assert accepted.status_code == 302
     assert await _status(db, request_id) == "accepted"
 
 
 async def test_decline_with_reason_and_cancel_pages(
-    client: AsyncTestClient[Any], client2: AsyncTestClient[Any], db: AsyncSession, world: World
+    client: AsyncTestClient[Any], db: AsyncSession, world: World
 ) -> None:
     slug = world.event.slug
     first = await make_request(db, world.alice, world.bob)
     second = await make_request(db, world.alice, world.carol)
-    await login(client2, world.bob_user.email)
-    declined = await form_post(client2, f"/events/{slug}/requests/{first.id}/decline", {"reason": "No time"})
+    await login(client, world.bob_user.email)
+    declined = await form_post(client, f"/events/{slug}/requests/{first.id}/decline", {"reason": "No time"})
     assert declined.status_code == 302
     assert await _status(db, first.id) == "declined"
     assert (
@@ -136,7 +142,7 @@ async def test_recommendations_page(client: AsyncTestClient[Any], db: AsyncSessi
 
 
 async def test_admin_requests_page_counts_filter_match_priority_settings(
-    client: AsyncTestClient[Any], client2: AsyncTestClient[Any], db: AsyncSession, world: World
+    client: AsyncTestClient[Any], db: AsyncSession, world: World
 ) -> None:
     slug = world.event.slug
     await make_request(db, world.alice, world.bob)
@@ -204,10 +210,10 @@ async def test_admin_requests_page_counts_filter_match_priority_settings(
         5,
         None,
     )
-    await login(client2, world.alice_user.email)
-    assert (await client2.get(f"/events/{slug}/admin/requests")).status_code == 403
+    await login(client, world.alice_user.email)
+    assert (await client.get(f"/events/{slug}/admin/requests")).status_code == 403
     assert (
-        await form_post(client2, f"/events/{slug}/admin/matchmaking-settings", {"max_sent": "1"})
+        await form_post(client, f"/events/{slug}/admin/matchmaking-settings", {"max_sent": "1"})
     ).status_code == 403
 
 
