@@ -384,13 +384,16 @@ async def event_clusters(db: AsyncSession, event: Event) -> list[Cluster]:
     return list(result)
 
 
-async def filter_choices(db: AsyncSession, event: Event) -> dict[str, list[tuple[str, str]]]:
-    """The options the directory's filter selects offer: kinds, clusters, countries, types."""
+async def filter_choices(db: AsyncSession, event: Event, access: Access) -> dict[str, list[tuple[str, str]]]:
+    """The options the directory's filter selects offer: kinds, clusters, countries, types.
+
+    Countries come from the participants ``access`` may see, so hidden ones leave no trace.
+    """
     clusters = await event_clusters(db, event)
     countries = await db.scalars(
         select(Organisation.country)
         .join(Participant, Participant.organisation_id == Organisation.id)
-        .where(Participant.event_id == event.id)
+        .where(Participant.event_id == event.id, _visible(access))
         .distinct()
         .order_by(Organisation.country)
     )

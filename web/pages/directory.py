@@ -59,7 +59,7 @@ async def _render(
         "errors": {},
         "result": None,
         "is_staff": access.is_staff,
-        "choices": await directory.filter_choices(db, event),
+        "choices": await directory.filter_choices(db, event, access),
         "base_query": pager_query(values),
     }
     try:

@@ -7,6 +7,8 @@ from clockevents.errors import NotAuthenticated, PermissionDenied, ValidationFai
 from clockevents.events.models import Event
 from clockevents.registration.directory import (
     DirectoryFilters,
+    directory_access,
+    filter_choices,
     like_pattern,
     parse_filters,
     search_opportunities,
@@ -231,3 +233,16 @@ async def test_search_participants_page_past_the_end_keeps_total(db: AsyncSessio
     assert (page.items, page.total) == ([], 6)
     opportunities = await search_opportunities(db, world["event"], world["owner"], DirectoryFilters(page=3))
     assert (opportunities.items, opportunities.total) == ([], 3)
+
+
+async def test_filter_choices_countries_only_from_visible_participants(db: AsyncSession, world: dict) -> None:
+    await _participant(db, world["event"], "Hidden Spain", country="ES", listed=False)
+    viewer = await db.get(type(world["owner"]), world["alpha"].user_id)
+    mine = await filter_choices(db, world["event"], await directory_access(db, world["event"], viewer))
+    staff = await filter_choices(
+        db, world["event"], await directory_access(db, world["event"], world["owner"])
+    )
+    assert (mine["country"], staff["country"]) == (
+        [("FR", "FR"), ("IT", "IT")],
+        [("ES", "ES"), ("FR", "FR"), ("IT", "IT")],
+    )
