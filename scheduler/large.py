@@ -61,7 +61,7 @@ def solve_large(
     late = time.monotonic() > deadline or (stop is not None and stop.is_set())
     slot = construct(ix, bound.chosen, rng) if bound.chosen and not late else list(base)
     fill(ix, slot)
-    state = State(ix, max(slot, base, key=lambda sl: _score(ix, sl)))
+    state = State(ix, slot)
 
     reported: list[tuple[int, int]] = []
 
@@ -79,16 +79,26 @@ def solve_large(
             )
 
     report(state)
-    if state.weight < bound.value:
-        # Weight comes first: give the CP-SAT repair up to a third of what is left, starting with
-        # the meetings the b-matching chose, then any other meeting that has a possible slot.
-        share = time.monotonic() + (deadline - time.monotonic()) / 3
-        chosen = [i for i in bound.chosen if state.slot[i] < 0]
-        picked = set(chosen)
-        others = [i for i, s in enumerate(state.slot) if s < 0 and ix.allowed[i] and i not in picked]
-        for targets in (chosen, others):
-            improve(state, targets, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
     kempe = Kempe(state)
+    if state.weight < bound.value:
+        # Weight comes first: the meetings the b-matching chose, then any other that has a
+        # possible slot, heaviest first; cheap Kempe insertions, then CP-SAT for the rest with
+        # up to a third of the time left.
+        picked = set(bound.chosen)
+        targets = [i for i in bound.chosen if state.slot[i] < 0]
+        targets += sorted(
+            (i for i, s in enumerate(state.slot) if s < 0 and ix.allowed[i] and i not in picked),
+            key=lambda i: -ix.weight[i],
+        )
+        kempe.targets = targets
+        kempe.retry()
+        if state.weight < bound.value:
+            share = time.monotonic() + (deadline - time.monotonic()) / 3
+            targets = [i for i in targets if state.slot[i] < 0]
+            improve(state, targets, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
+            kempe = Kempe(state)
+            kempe.targets = [i for i in targets if state.slot[i] < 0]
+        report(state)
     spread = problem.rules.break_spread
     if spread is not None:
         # The spread bound is hard: anneal towards it, drop the cheapest meetings if it still
@@ -101,7 +111,9 @@ def solve_large(
             improve(state, dropped, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
         kempe = Kempe(state)
     kempe.anneal(deadline, rng, stop=stop, on_tick=report)
-    return to_solution(ix, kempe.best(), started, bound=bound.value)
+    final = State(ix, kempe.best())
+    # Weight first: should the repairs have missed what greedy placed, greedy's schedule wins.
+    return to_solution(ix, max(final, State(ix, base), key=_key).slot, started, bound=bound.value)
 
 
 def enforce_spread(state: State, spread: int) -> list[int]:
@@ -148,12 +160,6 @@ def enforce_spread(state: State, spread: int) -> list[int]:
                 dropped.append(i)
                 todo.extend(succ[i])
     return dropped
-
-
-def _score(ix: Index, slot: list[int]) -> tuple[int, int]:
-    """Lexicographic objective as a comparable tuple: (weight, -breaks)."""
-    occ = ix.slot_masks(slot)
-    return (sum(w for w, s in zip(ix.weight, slot, strict=True) if s >= 0), -sum(map(mask_breaks, occ)))
 
 
 def _neighbourhood(state: State, rng: random.Random, size: int, seeds: list[int]) -> set[int]:
@@ -340,14 +346,24 @@ def improve(
     stop: threading.Event | None = None,
     on_improve: Callable[[State], None] | None = None,
 ) -> None:
-    """CP-SAT neighbourhood search around unplaced `targets` until all fit, time, or `stop`."""
+    """CP-SAT neighbourhood search around unplaced `targets` until all fit, time, or `stop`.
+
+    The bound may be out of reach (it ignores slots), so a target is given up after a few
+    failed tries and the search ends after a spell without any gain in weight.
+    """
     ix = state.ix
     size = 6
-    while time.monotonic() < deadline - 0.05 and not (stop is not None and stop.is_set()):
-        todo = [i for i in targets if state.slot[i] < 0]
+    tries = dict.fromkeys(targets, 0)
+    patience = max(3.0, 0.1 * (deadline - time.monotonic()))
+    last_gain = time.monotonic()
+    while time.monotonic() < min(deadline - 0.05, last_gain + patience):
+        if stop is not None and stop.is_set():
+            return
+        todo = [i for i in targets if state.slot[i] < 0 and tries[i] < 3]
         if not todo:
             return
         i = rng.choice(todo)
+        tries[i] += 1
         people = _neighbourhood(state, rng, size, [ix.a[i], ix.b[i]])
         limit = min(1.0, deadline - time.monotonic())
         result = _subsolve(state, people, limit, workers)
@@ -361,8 +377,11 @@ def improve(
         after = _key(state)
         if after < before:
             apply_moves(state, undo)
-        elif after > before and on_improve is not None:
-            on_improve(state)
+        elif after > before:
+            if after[:2] > before[:2]:
+                last_gain = time.monotonic()
+            if on_improve is not None:
+                on_improve(state)
         # Grow neighbourhoods while CP-SAT closes them comfortably, shrink when it cannot.
         size = min(30, size + 1) if optimal else max(2, size - 2)
 
@@ -393,6 +412,8 @@ class Kempe:
         for nb in state.pbreaks:
             self.hist[nb] += 1
         self.best_key, self.best_slot = self.key(), list(state.slot)
+        self.targets: list[int] = []  # unplaced meetings to retry now and then while annealing
+        self.evicted: list[int] = []
 
     def excess(self, hist: list[int]) -> int:
         """How far the break counts in `hist` exceed the spread rule (0 without one)."""
@@ -457,6 +478,83 @@ class Kempe:
             at[ix.a[m]][new] = m
             at[ix.b[m]][new] = m
 
+    def insert(self, i: int) -> bool:
+        """Place unplaced meeting i, clearing a slot for one side by a Kempe chain if need be.
+
+        Tries slots where both sides are free, then slots where one side is busy and its
+        meeting there can swap away along a chain that leaves the other side free, then
+        evicting lighter meetings.
+        """
+        st, ix = self.state, self.state.ix
+        if self.pinned[i] or st.slot[i] >= 0:
+            return False
+        slots = ix.problem.slots
+        a, b = ix.a[i], ix.b[i]
+        room = [t for t in range(slots) if ix.allowed[i] >> t & 1]
+        for t in room:
+            if not (st.occ[a] | st.occ[b]) >> t & 1 and st.count[t] < ix.capacity:
+                self._place(i, t)
+                return True
+        for t in room:
+            for busy, other in ((a, b), (b, a)):
+                if st.occ[other] >> t & 1 or not st.occ[busy] >> t & 1:
+                    continue
+                for s in range(slots):
+                    if st.occ[busy] >> s & 1 or not ix.free[busy] >> s & 1:
+                        continue
+                    found = self.chain(busy, t, s)
+                    if found is None:
+                        continue
+                    path, end, into = found
+                    if end == other and into == t:
+                        continue
+                    if self.delta(busy, t, s, path, end, into) is None:
+                        continue
+                    after = st.count[t] - (len(path) % 2)
+                    if after >= ix.capacity:
+                        continue
+                    self.apply(t, s, path)
+                    self._place(i, t)
+                    return True
+        # Last resort: evict lighter meetings in the way (they become targets themselves).
+        for t in room:
+            if st.count[t] >= ix.capacity:
+                continue
+            blocking = {self.at[p][t] for p in (a, b) if self.at[p][t] >= 0}
+            if any(self.pinned[j] for j in blocking) or sum(ix.weight[j] for j in blocking) >= ix.weight[i]:
+                continue
+            for j in blocking:
+                st.move(j, -1)
+                self.at[ix.a[j]][t] = self.at[ix.b[j]][t] = -1
+                self.evicted.append(j)
+            self._place(i, t)
+            return True
+        return False
+
+    def retry(self) -> None:
+        """Try again to insert the pending targets (and anything evicted), heaviest first."""
+        st, ix = self.state, self.state.ix
+        pending = sorted(
+            {i for i in self.targets + self.evicted if st.slot[i] < 0}, key=lambda i: -ix.weight[i]
+        )
+        self.evicted = []
+        for i in pending:
+            self.insert(i)
+        self.targets = [i for i in pending + self.evicted if st.slot[i] < 0]
+        self.evicted = []
+
+    def _place(self, i: int, t: int) -> None:
+        """Put unplaced meeting i in free slot t and keep the lookups in step."""
+        st, ix = self.state, self.state.ix
+        st.move(i, t)
+        self.at[ix.a[i]][t] = i
+        self.at[ix.b[i]][t] = i
+        self.hist = [0] * (ix.problem.slots + 1)
+        for nb in st.pbreaks:
+            self.hist[nb] += 1
+        # More weight beats any number of breaks: this is the new best whatever its breaks.
+        self.best_key, self.best_slot = self.key(), list(st.slot)
+
     def best(self) -> list[int]:
         """The placement with the fewest breaks seen (annealing may end slightly above it)."""
         if self.key() <= self.best_key:
@@ -482,7 +580,7 @@ class Kempe:
         st, ix = self.state, self.state.ix
         slots = ix.problem.slots
         n = len(ix.pids)
-        start = last_tick = time.monotonic()
+        start = last_tick = last_retry = time.monotonic()
         span = max(1e-3, deadline - start)
         tries, temp = -1, temperature  # -1: check the clock (and for nothing to do) first
         worst: list[int] = []
@@ -498,6 +596,10 @@ class Kempe:
                 # While the spread rule is broken, work on the participants with the most breaks.
                 top = max(st.pbreaks)
                 worst = [q for q in range(n) if st.pbreaks[q] == top] if key[0] else []
+                if now - last_retry >= 4.0 and self.targets:
+                    # Annealing reshapes the schedule: a meeting that did not fit may fit now.
+                    last_retry = now
+                    self.retry()
                 if on_tick is not None and now - last_tick >= 1.0:
                     last_tick = now
                     on_tick(st)

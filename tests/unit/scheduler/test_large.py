@@ -188,3 +188,26 @@ def test_solve_large_break_spread_with_precedences_obeys_every_rule() -> None:
         problem = dataclasses.replace(random_event(seed, extras=True), rules=Rules(break_spread=0))
         solution = solve_large(problem, time_limit=0.6, workers=1, seed=seed)
         assert check_solution(problem, solution.assignments) == []
+
+
+def test_kempe_insert_swaps_a_meeting_away_to_make_room() -> None:
+    # a-b sits in slot 0; a-c can only use slot 0 (c is away in 1): a-b swaps to slot 1.
+    people = (Participant("a"), Participant("b"), Participant("c", frozenset({1})))
+    problem = Problem(2, people, (Meeting("ab", "a", "b"), Meeting("ac", "a", "c")))
+    state = State(Index.of(problem), [0, -1])
+    kempe = Kempe(state)
+    assert kempe.insert(1)
+    assert (state.slot, kempe.evicted, state.weight) == ([1, 0], [], 2)
+
+
+def test_kempe_insert_evicts_only_lighter_meetings() -> None:
+    people = (Participant("a"), Participant("b"), Participant("c"))
+    meetings = (Meeting("ab", "a", "b", weight=1), Meeting("ac", "a", "c", weight=3))
+    problem = Problem(1, people, meetings)
+    state = State(Index.of(problem), [0, -1])
+    kempe = Kempe(state)
+    assert kempe.insert(1)
+    assert (state.slot, kempe.evicted, state.weight) == ([-1, 0], [0], 3)
+    assert not kempe.insert(0)
+    kempe.retry()
+    assert (state.slot, kempe.targets) == ([-1, 0], [0])
