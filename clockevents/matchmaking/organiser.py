@@ -15,7 +15,7 @@ from clockevents.events.models import Event
 from clockevents.events.permissions import require_organiser
 from clockevents.matchmaking import booking
 from clockevents.matchmaking.models import MeetingRequest
-from clockevents.matchmaking.parties import load_parties
+from clockevents.matchmaking.parties import load_parties, lock_participants
 from clockevents.matchmaking.requests import (
     approved_participant,
     check_event_active,
@@ -61,6 +61,7 @@ async def organiser_meeting(
     assert a is not None and b is not None
     check_event_active(event)
     await expire_pending(db, now, event_id=event.id)
+    await lock_participants(db, a.id, b.id)
     await check_no_open_pair(db, event, a.id, b.id)
     request = MeetingRequest(
         event_id=event.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
@@ -78,3 +78,28 @@ async def approved_parties(db: AsyncSession, event: Event) -> list[Party]:
     order = list(ids)
     parties = await load_parties(db, order)
     return [parties[i] for i in order]
+
+
+async def lock_participants(db: AsyncSession, *ids: int) -> None:
+    """Serialise request writes that involve any of ``ids`` until this transaction ends.
+
+    No constraint can express "one open request per pair" or the caps, so concurrent requests
+    for the same people take turns here and each then sees the others' committed rows.
+    PostgreSQL: row locks that still let other rows reference these participants. SQLite has no
+    row locks: a no-op write takes the database's write lock now, before the checks read.
+    """
+    wanted = sorted(set(ids))  # one order everywhere, so two transactions cannot deadlock
+    if db.get_bind().dialect.name == "sqlite":
+        await db.execute(
+            update(Participant)
+            .where(Participant.id.in_(wanted))
+            .values(status=Participant.status, updated_at=Participant.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    await db.execute(
+        select(Participant.id)
+        .where(Participant.id.in_(wanted))
+        .order_by(Participant.id)
+        .with_for_update(key_share=True)
+    )

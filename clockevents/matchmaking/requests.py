@@ -21,7 +21,7 @@ from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import access_for
 from clockevents.matchmaking import booking
 from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
-from clockevents.matchmaking.parties import Party, load_parties, own_participant
+from clockevents.matchmaking.parties import Party, load_parties, lock_participants, own_participant
 from clockevents.matchmaking.settings import load_settings, parse_optional_int
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
@@ -192,6 +192,7 @@ async def send_request(
         raise ValidationFailed(errors)
     assert receiver is not None  # for the type checker: errors would have been raised
 
+    await lock_participants(db, sender.id, receiver.id)
     await check_no_open_pair(db, event, sender.id, receiver.id)
     await _check_caps(db, rules, sender, receiver)
     if slot is not None:
