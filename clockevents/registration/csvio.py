@@ -170,6 +170,8 @@ def read_table(content: bytes | str) -> tuple[list[str], list[list[str]]]:
     text = _decode(content).lstrip("\ufeff")
     if len(text) > MAX_IMPORT_BYTES:
         raise ValidationFailed({"file": f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB."})
+    if "\x00" in text:  # never valid in a CSV export, and PostgreSQL refuses it in text
+        raise ValidationFailed({"file": "The file holds NUL characters: save it as CSV UTF-8."})
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:

@@ -31,6 +31,7 @@ MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 200
 # More words than this add cost and no precision; the rest are ignored.
 MAX_QUERY_WORDS = 8
+MAX_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ def _positive_int(value: str | None, name: str, errors: dict[str, str], message:
     except ValueError:
         errors[name] = message
         return None
+    # Beyond a 32-bit id the database would fail, not answer "nothing found".
+    if not -MAX_NUMBER <= number <= MAX_NUMBER:
+        errors[name] = message
+        return None
     return number
 
 
@@ -123,6 +128,8 @@ def parse_filters(
     text = (q or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         errors["q"] = f"Use at most {MAX_QUERY_LENGTH} characters."
+    elif "\x00" in text:  # PostgreSQL refuses NUL in text: say so rather than fail
+        errors["q"] = "Remove the control characters."
     kinds = event.opportunity_kinds or []
     kind_value = None if _blank(kind) else str(kind).strip()
     if kind_value is not None and kind_value not in kinds:

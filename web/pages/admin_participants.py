@@ -13,10 +13,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
-from clockevents.errors import DomainError, ValidationFailed
+from clockevents.errors import DomainError, NotFound, ValidationFailed
 from clockevents.events.permissions import require_staff
 from clockevents.events.services import get_event
 from clockevents.registration import csvio, directory
+from clockevents.registration.directory import MAX_NUMBER
 from clockevents.registration.services import get_participant, set_status
 from web.api.directory import csv_response
 from web.forms import read_form, safe_next, text
@@ -71,6 +72,8 @@ async def change_status(
     """Approve, reject or reset one registration, then go back to the filtered table."""
     event = await get_event(db, slug)
     form = await read_form(request)
+    if participant_id > MAX_NUMBER:  # no such row, and PostgreSQL would reject the number
+        raise NotFound("No such participant in this event.")
     participant = await get_participant(db, event, participant_id)
     await set_status(db, user, participant, text(form, "status"))
     return Redirect(safe_next(text(form, "next"), _admin_url(event.slug)))

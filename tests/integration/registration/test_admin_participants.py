@@ -143,3 +143,12 @@ async def test_admin_participants_unknown_participant_is_404(
         client, "/events/demo/admin/participants/999999/status", {"status": "approved"}
     )
     assert response.status_code == 404
+
+
+async def test_admin_participants_huge_participant_id_is_404(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
+    await _setup(db)
+    await login(client, "owner@example.org")
+    url = "/events/demo/admin/participants/99999999999999999999/status"
+    assert (await form_post(client, url, {"status": "approved"})).status_code == 404

@@ -202,3 +202,11 @@ async def test_participants_api_anonymous_with_bad_filters_is_still_401(
     await _setup(db)
     response = await client.get("/api/v1/events/demo/participants?page=zero")
     assert response.status_code == 401
+
+
+async def test_participants_api_nul_in_query_is_400(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+    await _setup(db)
+    token = await api_token(client, "ada@example.org")
+    response = await client.get("/api/v1/events/demo/participants?q=a%00b", headers=bearer(token))
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"q": "Remove the control characters."}

@@ -44,6 +44,12 @@ def test_read_table_accepts_semicolons_and_bom() -> None:
     assert (header, rows) == (["email", "job_title"], [["a@b.it", "CEO"]])
 
 
+def test_read_table_rejects_nul_characters() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        read_table(b"email,name\na@b.it,A\x00B\n")
+    assert info.value.fields == {"file": "The file holds NUL characters: save it as CSV UTF-8."}
+
+
 def test_read_table_rejects_non_utf8() -> None:
     with pytest.raises(ValidationFailed) as info:
         read_table("email\nmarìa@x.it\n".encode("utf-16"))

@@ -246,3 +246,9 @@ async def test_filter_choices_countries_only_from_visible_participants(db: Async
         [("FR", "FR"), ("IT", "IT")],
         [("ES", "ES"), ("FR", "FR"), ("IT", "IT")],
     )
+
+
+async def test_parse_filters_refuses_numbers_beyond_ids(db: AsyncSession, world: dict) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_filters(world["event"], cluster="99999999999999999999", page="99999999999999999999")
+    assert sorted(info.value.fields) == ["cluster", "page"]
