@@ -151,6 +151,7 @@ async def build_problem(
         .order_by(Meeting.id)
     )
     live_requests: set[int] = set()
+    agreed: list[tuple[int, int, int]] = []
     for meeting in live:
         if meeting.request_id is not None:
             live_requests.add(meeting.request_id)
@@ -165,11 +166,18 @@ async def build_problem(
                     mid, pid(meeting.a_id), pid(meeting.b_id), fixed_slot=fixed, weight=max(1, meeting.weight)
                 )
             )
+            if fixed is not None:
+                # An agreed meeting outranks a later "unavailable" tick in its own slot: the
+                # builder never cancels it for that, and nothing else can take the slot anyway.
+                agreed.append((meeting.a_id, meeting.b_id, fixed))
             pairs[mid] = (meeting.a_id, meeting.b_id)
         elif placed:
             for who in (meeting.a_id, meeting.b_id):
                 if who in unavailable:
                     unavailable[who].add(position[meeting.slot_id])  # type: ignore[index]
+    for a_id, b_id, slot_position in agreed:
+        unavailable[a_id].discard(slot_position)
+        unavailable[b_id].discard(slot_position)
     requests = await db.scalars(
         select(MeetingRequest)
         .where(MeetingRequest.event_id == event.id, MeetingRequest.status == "accepted")

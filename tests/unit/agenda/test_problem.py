@@ -110,3 +110,18 @@ def test_sessions_of_splits_runs_of_one_session() -> None:
     slots = [Slot(session_id=s, index=i) for i, s in enumerate([7, 7, 8, 8, 8, 7])]
 
     assert sessions_of(slots) == ((0, 1), (2, 4), (5, 5))
+
+
+async def test_build_problem_fixed_meeting_slot_is_not_unavailable(db: AsyncSession) -> None:
+    owner = await make_user(db)
+    event = await make_event(db, owner, session_times=SESSIONS)
+    a = await make_participant(db, event)
+    b = await make_participant(db, event)
+    a.unavailable_slots = [0, 2]  # ticked after the meeting in slot 2 was agreed
+    await db.commit()
+    await make_meeting(db, await make_request(db, a, b), await slot_at(db, event, 2))
+
+    built = await build_problem(db, event)
+
+    assert built.problem.participants[0] == scheduler.Participant(f"p{a.id}", frozenset({0}))
+    assert built.problem.meetings[0].fixed_slot == 2

@@ -232,3 +232,22 @@ async def test_compute_changes_request_left_out_again_changes_nobody(
         b.id: True,
         c.id: False,
     }
+
+
+async def test_publish_self_booked_meeting_gets_a_table_and_stays(
+    db: AsyncSession, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner, event, a, b = await _pinned_pair(db)
+    booked = await make_meeting(
+        db, await make_request(db, a, b), await slot_at(db, event, 3), table=None, published=False
+    )
+    run_id = await _build(factory, event, owner, free=[])
+
+    await _publish(factory, run_id, owner)
+
+    assert await _agenda(db, event) == [(a.id, b.id, 3, 1, "scheduled", 0)]
+    assert await _seats(db) == [(a.id, 3), (b.id, 3)]
+    refreshed = await db.get(Meeting, booked.id, populate_existing=True)
+    assert refreshed is not None
+    assert refreshed.published_at is not None
+    assert list(await db.scalars(select(Notification))) == []
