@@ -162,7 +162,7 @@ def _decode(content: bytes | str) -> str:
         raise ValidationFailed({"file": "Save the file as CSV UTF-8."}) from exc
 
 
-def read_table(content: bytes | str) -> tuple[list[str], list[list[str]]]:
+def read_table(content: bytes | str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Split the file into normalised header names and data rows (blank lines dropped).
 
     Comma, semicolon (spreadsheets in many European locales) and tab separators are accepted.
@@ -175,12 +175,14 @@ def read_table(content: bytes | str) -> tuple[list[str], list[list[str]]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(r)]
+        # Numbered as a spreadsheet shows them (blank rows count), then blank rows dropped.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = [(number, r) for number, r in enumerate(reader, start=1) if any(c.strip() for c in r)]
     except csv.Error as exc:
         raise ValidationFailed({"file": f"The file is not valid CSV ({exc})."}) from exc
     if not records:
         raise ValidationFailed({"file": "The file is empty."})
-    header = [clean(h).lower().replace(" ", "_") for h in records[0]]
+    header = [clean(h).lower().replace(" ", "_") for h in records[0][1]]
     return header, records[1:]
 
 
@@ -302,7 +304,8 @@ async def check_import(
         )
     )
     emails = [
-        normalise_email(r[header.index("email")]) if len(r) > header.index("email") else "" for r in records
+        normalise_email(r[header.index("email")]) if len(r) > header.index("email") else ""
+        for _, r in records
     ]
     known = {
         email: user_name
@@ -313,8 +316,7 @@ async def check_import(
     problems: dict[str, str] = {}
     rows: list[ImportRow] = []
     first_row_of: dict[str, int] = {}
-    for index, record in enumerate(records):
-        number = index + 2  # as a spreadsheet numbers it: the header is row 1
+    for number, record in records:
         errors: dict[str, str] = {}
         if len(record) > len(header):
             errors["columns"] = f"Has {len(record)} cells; the header has {len(header)}."

@@ -40,8 +40,8 @@ def test_undefuse_reverses_defuse_and_keeps_other_apostrophes() -> None:
 
 
 def test_read_table_accepts_semicolons_and_bom() -> None:
-    header, rows = read_table("\ufeffEmail;Job Title\r\na@b.it;CEO\r\n\r\n".encode())
-    assert (header, rows) == (["email", "job_title"], [["a@b.it", "CEO"]])
+    header, rows = read_table("\ufeffEmail;Job Title\r\n\r\na@b.it;CEO\r\n\r\n".encode())
+    assert (header, rows) == (["email", "job_title"], [(3, ["a@b.it", "CEO"])])
 
 
 def test_read_table_rejects_nul_characters() -> None:
