@@ -50,9 +50,10 @@ class RunCancelled(Exception):
     """The run was cancelled before the solver started."""
 
 
-def clean_options(time_limit: Any, break_spread: Any, free: Any) -> tuple[float, int | None, list[int]]:
-    """Check the run parameters; report every wrong one at once."""
-    errors: dict[str, str] = {}
+def clean_options(
+    time_limit: Any, break_spread: Any, free: Any, errors: dict[str, str]
+) -> tuple[float, int | None, list[int]]:
+    """Check the run parameters, adding a message to ``errors`` for each wrong one."""
     limit = DEFAULT_TIME_LIMIT
     if time_limit is not None and time_limit != "":
         try:
@@ -77,8 +78,6 @@ def clean_options(time_limit: Any, break_spread: Any, free: Any) -> tuple[float,
             errors["free"] = "Give a list of meeting ids."
         else:
             ids = sorted(set(free))
-    if errors:
-        raise ValidationFailed(errors)
     return limit, spread, ids
 
 
@@ -105,7 +104,8 @@ async def mark_stale_runs(db: AsyncSession, event_id: int, now: datetime | None 
     return count
 
 
-async def _check_free(db: AsyncSession, event: Event, free: list[int]) -> None:
+async def _check_free(db: AsyncSession, event: Event, free: list[int], errors: dict[str, str]) -> None:
+    """Only published meetings of this event can be freed (self-booked ones stay put)."""
     if not free:
         return
     found = set(
@@ -120,7 +120,7 @@ async def _check_free(db: AsyncSession, event: Event, free: list[int]) -> None:
     )
     missing = [str(i) for i in free if i not in found]
     if missing:
-        raise ValidationFailed({"free": f"Not published meetings of this event: {', '.join(missing)}."})
+        errors["free"] = f"Not published meetings of this event: {', '.join(missing)}."
 
 
 async def start_run(
@@ -146,8 +146,11 @@ async def start_run(
             raise NotFound("No such event.")
         if check_access:
             await require_organiser(db, locked, actor)
-        limit, spread, ids = clean_options(time_limit, break_spread, free)
-        await _check_free(db, locked, ids)
+        errors: dict[str, str] = {}
+        limit, spread, ids = clean_options(time_limit, break_spread, free, errors)
+        await _check_free(db, locked, ids, errors)
+        if errors:
+            raise ValidationFailed(errors)
         await mark_stale_runs(db, locked.id)
         active = await db.scalar(
             select(ScheduleRun.id).where(ScheduleRun.event_id == locked.id, ScheduleRun.status.in_(ACTIVE))

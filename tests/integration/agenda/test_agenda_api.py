@@ -108,7 +108,7 @@ async def test_start_schedule_run_bad_body_gives_message_per_field(
         url, json={"time_limit": 0, "break_spread": -2, "free": [424242]}, headers=organiser
     )
     assert bad.status_code == 400
-    assert set(bad.json()["errors"]) == {"time_limit", "break_spread"}
+    assert set(bad.json()["errors"]) == {"time_limit", "break_spread", "free"}
     wrong_type = await client.post(url, json={"time_limit": "soon"}, headers=organiser)
     assert wrong_type.status_code == 400
     unknown_free = await client.post(url, json={"free": [424242]}, headers=organiser)
