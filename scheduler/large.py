@@ -5,10 +5,14 @@ A monolithic CP-SAT model over thousands of meetings x slots does not get far in
    usable free slots), solved by CP-SAT in a fraction of a second on events of this size;
 2. place the chosen meetings busiest participant first, each in the slot that adds the fewest
    breaks to both sides and keeps busy slots together (`greedy.construct`);
-3. if weight is still short of the bound: large-neighbourhood search with CP-SAT, freeing the
-   meetings of a few participants around an unplaced meeting (weight first, then breaks);
+3. if weight is still short of the bound: insert unplaced meetings by Kempe-chain swaps or by
+   evicting lighter ones, then large-neighbourhood search with CP-SAT, freeing the meetings of
+   a few participants around an unplaced meeting (weight first, then breaks);
 4. simulated annealing over Kempe-chain slot swaps to remove breaks: swapping two slots along an
    alternating path of meetings keeps the schedule valid and changes only the path's two ends.
+   Insertions are retried every few seconds, as the schedule keeps changing shape.
+With a break-spread bound, meetings are dropped run by run until it holds (it is a hard rule)
+and weight is won back under it. Meetings with precedences never move in Kempe chains.
 """
 
 from __future__ import annotations
@@ -181,7 +185,11 @@ def _neighbourhood(state: State, rng: random.Random, size: int, seeds: list[int]
 def _subsolve(
     state: State, people: set[int], time_limit: float, workers: int
 ) -> tuple[dict[int, int], bool] | None:
-    """Re-solve every meeting touching `people`, the rest fixed; return new slots if no worse."""
+    """Re-solve every meeting touching `people` with the rest fixed (weight first, then breaks).
+
+    Returns the new slot of each freed meeting (-1 = unplaced) and whether it is proven optimal,
+    or None when CP-SAT found nothing in time; the caller keeps it only if it is no worse.
+    """
     ix = state.ix
     slots = ix.problem.slots
     free_m = sorted({i for p in people for i in ix.inc[p] if ix.allowed[i]})
