@@ -247,6 +247,7 @@ async def execute_run(
         with contextlib.suppress(Exception):
             await _finish(db_factory, run_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
     finally:
+        stop.set()  # never leave a solver thread running for a run that has ended
         _stops.pop(run_id, None)
 
 
@@ -269,15 +270,22 @@ async def _solve_and_store(
     solving = asyncio.ensure_future(
         asyncio.to_thread(_solve_blocking, built.problem, time_limit, record, stop)
     )
+    started = asyncio.get_running_loop().time()
     while not solving.done():
         await asyncio.wait({solving}, timeout=HEARTBEAT_SECONDS)
         if solving.done():
             break
         with lock:
             snapshot = dict(latest)
+        snapshot["elapsed"] = round(asyncio.get_running_loop().time() - started, 1)
         if on_progress is not None:
             on_progress(snapshot)
-        if not await _write_progress(db_factory, run_id, snapshot):
+        try:
+            running = await _write_progress(db_factory, run_id, snapshot)
+        except Exception:  # a missed heartbeat (busy database) must not sink the build
+            log.warning("schedule run %s: progress not saved", run_id, exc_info=True)
+            continue
+        if not running:
             stop.set()  # cancelled from another worker, or the row is gone
     try:
         solution = solving.result()

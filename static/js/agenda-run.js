@@ -27,7 +27,7 @@
         var progress = run.progress || {};
         show("status", run.status);
         show("phase", progress.phase);
-        show("seconds", progress.seconds);
+        show("elapsed", progress.elapsed);
         show("weight", progress.weight);
         show("breaks", progress.breaks);
         if (run.status !== "queued" && run.status !== "running") {
