@@ -7,7 +7,7 @@ from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -197,6 +197,7 @@ async def _check_current(db: AsyncSession, run: ScheduleRun, built: Built, chang
     later = await db.scalar(
         select(ScheduleRun.id).where(
             ScheduleRun.event_id == run.event_id,
+            ScheduleRun.id != run.id,
             ScheduleRun.status == "published",
             ScheduleRun.published_at > run.created_at,
         )
@@ -242,11 +243,22 @@ async def publish_run(
         if run is None:
             raise Conflict("No such agenda build.")
         event = await db.get(Event, run.event_id)  # type: ignore[assignment]
-    if run.status != "done":
+    # One publish per event at a time (PostgreSQL row lock; SQLite serialises writers anyway),
+    # and claim the run itself so a double click cannot publish it twice.
+    await db.execute(select(Event.id).where(Event.id == run.event_id).with_for_update())
+    now = utcnow()
+    claimed = await db.execute(
+        update(ScheduleRun)
+        .where(ScheduleRun.id == run.id, ScheduleRun.status == "done")
+        .values(status="published", published_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        await db.refresh(run)
         raise Conflict(f"This build is {run.status}; only a finished draft can be published.")
+    await db.refresh(run)
     built, changes = await _plan(db, run)
     await _check_current(db, run, built, changes)
-    now = utcnow()
     assignments = {c.meeting: c.new_slot_id for c in changes if c.new_slot_id is not None}
     keep = {
         c.meeting: c.row.table
@@ -324,8 +336,6 @@ async def publish_run(
         raise Conflict(
             "A seat or table in this draft was taken meanwhile; nothing was published. Build again."
         ) from exc
-    run.status = "published"
-    run.published_at = now
     url = f"/events/{event.slug}/agenda"
     for who in sorted(touched):
         person = built.person(who)

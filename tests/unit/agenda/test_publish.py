@@ -251,3 +251,21 @@ async def test_publish_self_booked_meeting_gets_a_table_and_stays(
     assert refreshed is not None
     assert refreshed.published_at is not None
     assert list(await db.scalars(select(Notification))) == []
+
+
+async def test_publish_older_draft_after_newer_publish_conflicts(
+    db: AsyncSession, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner, event, a, b = await _pinned_pair(db)
+    await make_request(db, a, b)
+    older = await _build(factory, event, owner)
+    newer = await _build(factory, event, owner)
+    await _publish(factory, newer, owner)
+
+    with pytest.raises(Conflict):
+        await _publish(factory, older, owner)
+
+    assert len(await _agenda(db, event)) == 1
+    run = await db.get(ScheduleRun, older, populate_existing=True)
+    assert run is not None
+    assert run.status == "done"
