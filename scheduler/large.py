@@ -623,8 +623,10 @@ class Kempe:
             good, side = [], []
             base = st.pbreaks[p] + 1  # compare run counts: breaks + 1 for a busy participant
             targets = [t for t in range(slots) if near >> t & 1]
+            # Only the first or last slot of a run can leave without splitting it.
+            ends = mask & ~((mask << 1) & (mask >> 1))
             for s in range(slots):
-                if not mask >> s & 1:
+                if not ends >> s & 1:
                     continue
                 rest = mask & ~(1 << s)
                 for t in targets:
