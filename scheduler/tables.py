@@ -16,9 +16,11 @@ from ortools.graph.python import min_cost_flow
 
 from scheduler.problem import Problem
 
-# A participant changing tables costs CHANGE; taking the last table of someone idle costs 1,
-# enough to steer newcomers away from a table its regular will want back.
-CHANGE = 10
+# A participant changing tables costs CHANGE plus their number of meetings still to come (so
+# of two seated participants the one with fewer left moves: the busy one keeps their table);
+# taking the last table of someone idle costs 1, to keep newcomers off a table its regular
+# will want back.
+CHANGE = 1000
 
 
 def assign_tables(problem: Problem, assignments: Mapping[str, int], tables: int) -> dict[str, int]:
@@ -34,15 +36,21 @@ def assign_tables(problem: Problem, assignments: Mapping[str, int], tables: int)
     for s, meetings in sorted(by_slot.items()):
         if len(meetings) > tables:
             raise ValueError(f"slot {s} holds {len(meetings)} meetings but there are only {tables} tables")
+    left: dict[str, int] = defaultdict(int)  # participant -> meetings still to come
+    for meetings in by_slot.values():
+        for _, a, b in meetings:
+            left[a] += 1
+            left[b] += 1
     last: dict[str, int] = {}  # participant -> table they sat at last
     regulars: dict[int, set[str]] = defaultdict(set)  # table -> participants who sat there last
     out: dict[str, int] = {}
     for s in sorted(by_slot):
         meetings = by_slot[s]
-        chosen = _match_slot(meetings, tables, last, regulars)
+        chosen = _match_slot(meetings, tables, last, regulars, left)
         for (mid, a, b), table in zip(meetings, chosen, strict=True):
             out[mid] = table
             for p in (a, b):
+                left[p] -= 1
                 if p in last:
                     regulars[last[p]].discard(p)
                 last[p] = table
@@ -55,6 +63,7 @@ def _match_slot(
     tables: int,
     last: Mapping[str, int],
     regulars: Mapping[int, set[str]],
+    left: Mapping[str, int],
 ) -> list[int]:
     """Table per meeting of one slot, by min-cost flow (meetings -> tables)."""
     n = len(meetings)
@@ -70,9 +79,9 @@ def _match_slot(
         flow.add_arc_with_capacity_and_unit_cost(source, i, 1, 0)
         seated = [p for p in (a, b) if p in last]
         for table in {last[p] for p in seated}:
-            cost = CHANGE * sum(1 for p in seated if last[p] != table) + squat(table)
+            cost = sum(CHANGE + left[p] for p in seated if last[p] != table) + squat(table)
             flow.add_arc_with_capacity_and_unit_cost(i, n + table, 1, cost)
-        flow.add_arc_with_capacity_and_unit_cost(i, pool, 1, CHANGE * len(seated))
+        flow.add_arc_with_capacity_and_unit_cost(i, pool, 1, sum(CHANGE + left[p] for p in seated))
     for table in range(tables):
         flow.add_arc_with_capacity_and_unit_cost(pool, n + table, 1, squat(table))
         flow.add_arc_with_capacity_and_unit_cost(n + table, sink, 1, 0)
