@@ -321,6 +321,16 @@ def _subsolve(
     return new, status == cp_model.OPTIMAL
 
 
+def _bits(mask: int) -> list[int]:
+    """Positions of the set bits of `mask`, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 # Cost of one unit of spread excess in annealing: far above any gain in breaks, so never traded.
 _SPREAD_COST = 1000
 
@@ -469,9 +479,10 @@ class Kempe:
             return None
         if end == p:
             return None
+        # Both masks are non-empty, so breaks = runs - 1.
         mp = st.occ[p] & ~(1 << s) | (1 << t)
         me = st.occ[end] & ~(1 << old) | (1 << into)
-        return mask_breaks(mp), mask_breaks(me)
+        return (mp & ~(mp << 1)).bit_count() - 1, (me & ~(me << 1)).bit_count() - 1
 
     def apply(self, s: int, t: int, path: list[int]) -> None:
         """Swap slots s and t for every meeting on the path."""
@@ -586,7 +597,6 @@ class Kempe:
         while T cools linearly to zero at the deadline.
         """
         st, ix = self.state, self.state.ix
-        slots = ix.problem.slots
         n = len(ix.pids)
         start = last_tick = last_retry = time.monotonic()
         span = max(1e-3, deadline - start)
@@ -612,7 +622,7 @@ class Kempe:
                     last_tick = now
                     on_tick(st)
                 temp = temperature * max(0.0, 1.0 - (now - start) / span)
-            p = rng.choice(worst) if worst and rng.random() < 0.5 else rng.randrange(n)
+            p = rng.choice(worst) if worst and rng.random() < 0.5 else int(rng.random() * n)
             if not st.pbreaks[p] and rng.random() < 0.9:
                 continue
             mask = st.occ[p]
@@ -622,12 +632,9 @@ class Kempe:
                 continue
             good, side = [], []
             base = st.pbreaks[p] + 1  # compare run counts: breaks + 1 for a busy participant
-            targets = [t for t in range(slots) if near >> t & 1]
+            targets = _bits(near)
             # Only the first or last slot of a run can leave without splitting it.
-            ends = mask & ~((mask << 1) & (mask >> 1))
-            for s in range(slots):
-                if not ends >> s & 1:
-                    continue
+            for s in _bits(mask & ~((mask << 1) & (mask >> 1))):
                 rest = mask & ~(1 << s)
                 for t in targets:
                     m = rest | (1 << t)
@@ -639,7 +646,7 @@ class Kempe:
             if len(good) > 1:
                 rng.shuffle(good)
             if len(side) > 4:
-                side = rng.sample(side, 4)
+                side = [side[int(rng.random() * len(side))] for _ in range(4)]
             for s, t in good + side:
                 found = self.chain(p, s, t)
                 if found is None:
