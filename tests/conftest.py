@@ -118,7 +118,11 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-async def client2(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A second browser, with its own cookies."""
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+async def client2(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A second browser, with its own cookies, served by a second app instance.
+
+    Each test client runs its app on its own event loop, and a PostgreSQL pool cannot be
+    shared across loops; a second instance is also what a second worker would be.
+    """
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
         yield c
