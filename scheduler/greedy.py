@@ -1,7 +1,8 @@
 """Greedy earliest-free-slot placement: the baseline and a first solution for the large solver.
 
-Also holds the integer-indexed view of a problem (`Index`) and the human reasons for unplaced
-meetings, which `bounds` and `large` share.
+Also holds what `bounds` and `large` share: the integer-indexed view of a problem (`Index`),
+the placement state (`State`), the break-aware placement (`construct`, `fill`) and the
+conversion to a Solution (reasons come from `scheduler.explain`, as for the exact solver).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from scheduler.explain import explain_unplaced
 from scheduler.problem import Problem, Solution, Unscheduled
 
 
@@ -84,30 +86,6 @@ class Index:
         return occ
 
 
-def reason(ix: Index, i: int, slot: Sequence[int]) -> str:
-    """Explain in words why meeting i is not placed, given the placement `slot` of every meeting."""
-    problem = ix.problem
-    m = problem.meetings[i]
-    if not ix.allowed[i]:
-        where = ""
-        if m.fixed_slot is not None:
-            where = f" at its fixed slot {m.fixed_slot}"
-        elif m.session is not None:
-            where = f" in session {m.session}"
-        return f"{m.a} and {m.b} share no free slot{where}"
-    for j in ix.preds[i]:
-        if slot[j] < 0:
-            return f"it must follow meeting {problem.meetings[j].id}, which is not scheduled"
-    worst: tuple[int, int, str] | None = None
-    for p, pid in ((ix.a[i], m.a), (ix.b[i], m.b)):
-        asked, has = len(ix.inc[p]), ix.free[p].bit_count()
-        if asked > has and (worst is None or asked - has > worst[0] - worst[1]):
-            worst = (asked, has, pid)
-    if worst is not None:
-        return f"{worst[2]} has {worst[0]} accepted meetings for {worst[1]} free slots"
-    return "no room left once higher-priority meetings were placed"
-
-
 def trivially_infeasible(ix: Index) -> bool:
     """True when schedule_all cannot hold: a meeting without slot or a participant over capacity."""
     if any(not mask for mask in ix.allowed):
@@ -128,13 +106,11 @@ def to_solution(
     per_participant = [mask_breaks(mask) for mask in occ]
     breaks = sum(per_participant)
     weight = sum(w for w, s in zip(ix.weight, slot, strict=True) if s >= 0)
-    unscheduled = [
-        Unscheduled(problem.meetings[i].id, reason(ix, i, slot)) for i, s in enumerate(slot) if s < 0
-    ]
+    unplaced = [problem.meetings[i] for i, s in enumerate(slot) if s < 0]
     all_weight = sum(ix.weight)
     spread = problem.rules.break_spread
     spread_ok = spread is None or not per_participant or max(per_participant) - min(per_participant) <= spread
-    if problem.rules.schedule_all and (unscheduled or not spread_ok):
+    if problem.rules.schedule_all and (unplaced or not spread_ok):
         status = "infeasible" if trivially_infeasible(ix) else "unknown"
     elif not spread_ok:
         status = "unknown"
@@ -143,6 +119,10 @@ def to_solution(
         status = "optimal"
     else:
         status = "feasible"
+    # The same wording as the exact solver's, so organisers read one vocabulary of reasons.
+    domains = [[t for t in range(problem.slots) if mask >> t & 1] for mask in ix.allowed]
+    reasons = explain_unplaced(problem, domains, unplaced, infeasible=status == "infeasible")
+    unscheduled = [Unscheduled(m.id, reasons[m.id]) for m in unplaced]
     return Solution(
         status=status,
         scheduled=len(assignments),

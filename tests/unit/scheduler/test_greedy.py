@@ -112,7 +112,9 @@ def test_greedy_session_and_precedence_respected() -> None:
 def test_greedy_reason_when_no_shared_free_slot() -> None:
     problem = make(2, [("a", "b")], unavailable={"a": {0}, "b": {1}})
     solution = solve_greedy(problem)
-    assert [(u.meeting, u.reason) for u in solution.unscheduled] == [("m0", "a and b share no free slot")]
+    assert [(u.meeting, u.reason) for u in solution.unscheduled] == [
+        ("m0", "participants a and b share no free slot")
+    ]
 
 
 def test_greedy_reason_when_participant_overloaded() -> None:
@@ -132,16 +134,25 @@ def test_greedy_reason_when_predecessor_unscheduled() -> None:
     )
     solution = solve_greedy(problem)
     assert {u.meeting: u.reason for u in solution.unscheduled} == {
-        "x": "a and b share no free slot",
-        "y": "it must follow meeting x, which is not scheduled",
+        "x": "participants a and b share no free slot",
+        "y": "comes after meeting x, which is not placed",
     }
 
 
 def test_greedy_reason_when_room_taken() -> None:
-    problem = make(1, [("a", "b"), ("c", "d")], capacity=1, weights=[2, 1])
+    # A triangle in two slots: a-b then b-c leave a and c free in different slots.
+    problem = make(2, [("a", "b"), ("b", "c"), ("a", "c")], weights=[3, 2, 1])
     solution = solve_greedy(problem)
     assert [(u.meeting, u.reason) for u in solution.unscheduled] == [
-        ("m1", "no room left once higher-priority meetings were placed")
+        ("m2", "no slot left free for both a and c once higher-weight meetings were placed")
+    ]
+
+
+def test_greedy_reason_when_tables_run_out() -> None:
+    problem = make(2, [("a", "b"), ("c", "d"), ("e", "f")], capacity=1, weights=[3, 2, 1])
+    solution = solve_greedy(problem)
+    assert [(u.meeting, u.reason) for u in solution.unscheduled] == [
+        ("m2", "2 slots of 1 tables hold fewer meetings than were accepted")
     ]
 
 

@@ -96,7 +96,7 @@ def test_solve_large_explains_unplaced_meetings() -> None:
     assert solution.assignments.keys() == {"sa", "sb"}
     assert {u.meeting: u.reason for u in solution.unscheduled} == {
         "sc": "s has 3 accepted meetings for 2 free slots",
-        "ax": "a and x share no free slot",
+        "ax": "participants a and x share no free slot",
     }
 
 
