@@ -64,6 +64,7 @@ def min_breaks_alone(domains: list[list[int]], slots: int, time_limit: float = 1
         r = cp.new_bool_var("")
         cp.add_bool_or([r, busy[s].Not(), busy[s - 1]])
         runs.append(r)
+    cp.add(sum(runs) >= 1)
     cp.minimize(sum(runs))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -95,3 +96,86 @@ def participant_lower_bounds(
 
 
 __all__ = ["count_breaks", "fits_without_break", "min_breaks_alone", "participant_lower_bounds"]
+
+
+def _runs_objective(cp: cp_model.CpModel, busy: list) -> list:
+    runs = [busy[0]]
+    for s in range(1, len(busy)):
+        r = cp.new_bool_var("")
+        cp.add_bool_or([r, busy[s].Not(), busy[s - 1]])
+        runs.append(r)
+    return runs
+
+
+def min_breaks_pair(
+    own_a: list[list[int]], own_b: list[list[int]], shared: list[list[int]], slots: int, time_limit: float
+) -> int:
+    """Fewest breaks of two participants together, given the domains of the meetings only a has,
+    only b has, and those they share (a lower bound on breaks_a + breaks_b)."""
+    cp = cp_model.CpModel()
+    busy: dict[str, list] = {}
+    groups = {"a": Counter(tuple(d) for d in own_a), "b": Counter(tuple(d) for d in own_b)}
+    shared_classes = Counter(tuple(d) for d in shared)
+    per_slot: dict[str, list[list]] = {"a": [[] for _ in range(slots)], "b": [[] for _ in range(slots)]}
+    for who, classes in groups.items():
+        for c, count in classes.items():
+            ys = {s: cp.new_bool_var("") for s in c}
+            cp.add(sum(ys.values()) == count)
+            for s, y in ys.items():
+                per_slot[who][s].append(y)
+    for c, count in shared_classes.items():
+        ys = {s: cp.new_bool_var("") for s in c}
+        cp.add(sum(ys.values()) == count)
+        for s, y in ys.items():
+            per_slot["a"][s].append(y)
+            per_slot["b"][s].append(y)
+    objective = []
+    for who in ("a", "b"):
+        row = []
+        for s in range(slots):
+            b = cp.new_bool_var("")
+            cp.add(sum(per_slot[who][s]) == b)
+            row.append(b)
+        busy[who] = row
+        runs = _runs_objective(cp, row)
+        cp.add(sum(runs) >= 1)  # obvious to us, not to the solver: proves 0-break optima at once
+        objective += runs
+    cp.minimize(sum(objective))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit
+    status = solver.solve(cp)
+    if status == cp_model.INFEASIBLE:
+        return -1
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0
+    return max(0, int(solver.best_objective_bound + 0.999) - 2)
+
+
+def pair_lower_bounds(
+    problem: Problem, domains: list[list[int]], single: dict[str, int], time_limit: float = 5.0
+) -> dict[tuple[str, str], int]:
+    """Lower bounds on breaks_a + breaks_b that beat single[a] + single[b], for meeting pairs."""
+    deadline = time.monotonic() + time_limit
+    per: dict[str, list[int]] = {p.id: [] for p in problem.participants}
+    for i, m in enumerate(problem.meetings):
+        per[m.a].append(i)
+        per[m.b].append(i)
+    pairs = sorted({tuple(sorted((m.a, m.b))) for m in problem.meetings})
+    out: dict[tuple[str, str], int] = {}
+    for a, b in pairs:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        mine_a, mine_b = set(per[a]), set(per[b])
+        both = mine_a & mine_b
+        lb = min_breaks_pair(
+            [domains[i] for i in mine_a - both],
+            [domains[i] for i in mine_b - both],
+            [domains[i] for i in both],
+            problem.slots,
+            min(0.5, left),
+        )
+        if lb > single.get(a, 0) + single.get(b, 0):
+            out[a, b] = lb
+    return out

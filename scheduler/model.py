@@ -26,6 +26,9 @@ class Model:
     busy: dict[str, list[Lit]]
     breaks: dict[str, Any]
     break_lits: list[Any] = field(default_factory=list)
+    starts: dict[str, list[Any]] = field(default_factory=dict)  # per participant: start-slot literals
+    nobreak: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, list[Lit]] = field(default_factory=dict)  # after[p][s]: busy in some slot > s
 
     @property
     def total_breaks(self) -> Any:
@@ -121,6 +124,7 @@ def build(problem: Problem, *, schedule_all: bool | None = None, windows: bool =
     busy: dict[str, list[Lit]] = {}
     breaks: dict[str, Any] = {}
     break_lits: list[Any] = []
+    after: dict[str, list[Lit]] = {}
     for p, mine in meetings_of(problem).items():
         row: list[Lit] = []
         for s in range(problem.slots):
@@ -134,10 +138,11 @@ def build(problem: Problem, *, schedule_all: bool | None = None, windows: bool =
                 cp.add(sum(here) == b)
                 row.append(b)
         busy[p] = row
-        lits = _break_literals(cp, p, row)
+        after[p] = _after_literals(cp, p, row)
+        lits = _break_literals(cp, p, row, after[p])
         breaks[p] = sum(lits)
         break_lits += lits
-    model = Model(problem, cp, domains, x, placed, busy, breaks, break_lits)
+    model = Model(problem, cp, domains, x, placed, busy, breaks, break_lits, after=after)
     spread = problem.rules.break_spread
     if spread is not None and problem.participants:
         lo = cp.new_int_var(0, problem.slots, "breaks_lo")
@@ -162,16 +167,22 @@ def _or(cp: cp_model.CpModel, a: Lit, b: Lit, name: str) -> Lit:
     return v
 
 
-def _break_literals(cp: cp_model.CpModel, pid: str, busy: list[Lit]) -> list[Any]:
+def _after_literals(cp: cp_model.CpModel, pid: str, busy: list[Lit]) -> list[Lit]:
+    """after[s] <=> busy in some slot later than s, as a chain of two-literal ors."""
+    n = len(busy)
+    after: list[Lit] = [0] * n
+    for s in range(n - 2, -1, -1):
+        after[s] = _or(cp, busy[s + 1], after[s + 1], f"after{pid}_{s}")
+    return after
+
+
+def _break_literals(cp: cp_model.CpModel, pid: str, busy: list[Lit], after: list[Lit]) -> list[Any]:
     """One literal per slot s: g[s] <=> busy[s-1] and not busy[s] and busy somewhere after s.
 
     Each break (maximal idle run inside the span) has exactly one such start, so the sum of the
     literals is the participant's exact break count, which the break-spread rule needs.
     """
     n = len(busy)
-    after: list[Lit] = [0] * n
-    for s in range(n - 2, -1, -1):
-        after[s] = _or(cp, busy[s + 1], after[s + 1], f"after{pid}_{s}")
     out = []
     for s in range(1, n - 1):
         prev, cur, aft = busy[s - 1], busy[s], after[s]
@@ -224,7 +235,9 @@ def add_window_constraints(model: Model) -> None:
                 cp.add_bool_or([st, busy[s].Not(), before[s]])
                 starts[s] = st
         cp.add_exactly_one([st for st in starts.values() if not isinstance(st, int)] or [1])
+        model.starts[p] = [st for st in starts.values() if not isinstance(st, int)]
         nobreak = cp.new_bool_var(f"nobreak{p}")
+        model.nobreak[p] = nobreak
         cp.add(model.breaks[p] == 0).only_enforce_if(nobreak)
         cp.add(model.breaks[p] >= 1).only_enforce_if(nobreak.Not())
         for s, st in starts.items():
@@ -232,6 +245,14 @@ def add_window_constraints(model: Model) -> None:
             if s + n > S:
                 cp.add_bool_or(lits)
                 continue
+            # ... and idle after its last slot (the after-chain then clears every later slot).
+            end_after = model.after[p][s + n - 1]
+            if isinstance(end_after, int):
+                if end_after:
+                    cp.add_bool_or(lits)
+                    continue
+            else:
+                cp.add_bool_or([*lits, end_after.Not()])
             for k in range(1, n):
                 b = busy[s + k]
                 if isinstance(b, int):
@@ -249,12 +270,16 @@ def add_lower_bounds(model: Model, lower: Mapping[str, int]) -> None:
             model.cp.add(model.breaks[p] >= lb)
 
 
-def add_hint(model: Model, assignments: Mapping[str, int]) -> None:
-    """Hint the solver with a known (partial) schedule."""
+def add_hint(model: Model, assignments: Mapping[str, int], cp: cp_model.CpModel | None = None) -> None:
+    """Hint the solver (the model's, or a clone `cp` of it) with a known schedule."""
+    target = cp if cp is not None else model.cp
+    target.clear_hints()
     for m, xi in zip(model.problem.meetings, model.x, strict=True):
         slot = assignments.get(m.id)
+        if slot is None:
+            continue  # leave it to the solver: a partial hint still guides the search
         for s, v in xi.items():
-            model.cp.add_hint(v, s == slot)
+            target.add_hint(v, s == slot)
 
 
 def read_assignments(model: Model, solver: Any) -> dict[str, int]:

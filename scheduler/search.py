@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 from scheduler.explain import explain_unplaced
 from scheduler.local import participant_lower_bounds
 from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
-from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant
+from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
 from scheduler.runner import run
 
 Progress = Callable[[dict[str, Any]], None]
@@ -76,11 +76,14 @@ class _Shared:
         return deadline - time.monotonic()
 
 
-def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+def _prove(
+    model: Model, shared: _Shared, deadline: float, workers: int, lower: dict[str, int] | None = None
+) -> None:
     """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
     first "yes" is optimal. Clause learning settles these decision problems far faster than it
     closes the gap of the optimisation problem."""
-    k = shared.lower
+    k = base = shared.lower
+    lower = lower or {}
     # No participant can have more breaks than meetings - 1, nor more than fit in the day.
     most = sum(min(max(0, n - 1), (model.problem.slots - 1) // 2) for n in _meeting_counts(model).values())
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
@@ -90,6 +93,15 @@ def _prove(model: Model, shared: _Shared, deadline: float, workers: int) -> None
         cp = model.cp.clone()
         cp.clear_objective()
         cp.add(model.total_breaks <= k)
+        with shared.lock:
+            best = shared.best
+        if best is not None:
+            add_hint(model, best, cp)
+        # Spelled out per participant, the slack lets presolve fix most "no break" literals at once.
+        slack = k - base
+        for p, lb in lower.items():
+            if lb + slack < (model.problem.slots - 1) // 2:
+                cp.add(model.breaks[p] <= lb + slack)
         out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
         if out.status == cp_model.INFEASIBLE:
             if k >= most:
@@ -112,10 +124,35 @@ def _meeting_counts(model: Model) -> dict[str, int]:
     return counts
 
 
-def _improve(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+def _local_search(model: Model, shared: _Shared, budget: float) -> dict[str, int] | None:
+    """Seed the search with the large-instance local search (annealing, Kempe chains): on these
+    models it reaches near-optimal schedules far sooner than CP-SAT's own search."""
+    try:
+        from scheduler.large import solve_large
+    except ImportError:  # pragma: no cover - the module is developed alongside this one
+        return None
+    problem = model.problem
+    try:
+        found = solve_large(problem, time_limit=budget, workers=1, stop=shared.done)
+    except Exception:  # a heuristic failing must never sink the exact search
+        return None
+    if len(found.assignments) == len(problem.meetings) and not check_solution(problem, found.assignments):
+        shared.offer(dict(found.assignments), found.breaks, found.weight)
+    # Even a schedule missing a meeting or two makes a useful hint.
+    return dict(found.assignments)
+
+
+def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed: bool = True) -> None:
     """Minimise breaks directly: finds good schedules early and proves infeasibility."""
+    hint = None
+    if seed and model.problem.rules.schedule_all:
+        hint = _local_search(model, shared, min(10.0, 0.3 * shared.left(deadline)))
     cp = model.cp.clone()
     cp.minimize(model.total_breaks)
+    with shared.lock:
+        best = shared.best or hint
+    if best is not None:
+        add_hint(model, best, cp)
     out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
     if out.status == cp_model.INFEASIBLE:
         shared.mark_infeasible()
@@ -125,15 +162,17 @@ def _improve(model: Model, shared: _Shared, deadline: float, workers: int) -> No
         shared.raise_lower(int(out.bound + 1 - 1e-6))
 
 
-def _min_breaks(model: Model, shared: _Shared, deadline: float, workers: int) -> None:
+def _min_breaks(
+    model: Model, shared: _Shared, deadline: float, workers: int, lower: dict[str, int] | None = None
+) -> None:
     """Run prover and improver side by side (or one after the other with a single worker)."""
     if workers >= 2:
         improver = threading.Thread(target=_improve, args=(model, shared, deadline, workers - 1))
         improver.start()
-        _prove(model, shared, deadline, 1)
+        _prove(model, shared, deadline, 1, lower)
         improver.join()
     else:
-        _prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1)
+        _prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1, lower)
         if not shared.done.is_set():
             _improve(model, shared, deadline, 1)
     shared.done.set()
@@ -188,10 +227,15 @@ def solve_model(
         lower = participant_lower_bounds(problem, domains, time_limit=min(5.0, time_limit * 0.1))
         if any(v < 0 for v in lower.values()):
             return _finish(problem, "infeasible", None, None, started, domains)
+        spread = problem.rules.break_spread
+        if spread is not None and lower:
+            # Fairness: nobody may have fewer than the most constrained participant's bound - d.
+            floor = max(lower.values()) - spread
+            lower = {p: max(lb, floor) for p, lb in lower.items()}
         model = build(problem, schedule_all=True)
         add_lower_bounds(model, lower)
         shared = _Shared(started, sum(lower.values()), progress, stop)
-        _min_breaks(model, shared, deadline, workers)
+        _min_breaks(model, shared, deadline, workers, lower)
         return _finish(problem, _verdict(shared), shared.best, shared.lower, started, domains)
 
     # Lexicographic: first the largest placed weight, then the fewest breaks at that weight.
