@@ -70,7 +70,17 @@ def live_server(settings: Settings) -> Iterator[str]:
     port = free_port()
     log = open(settings.data_dir / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_from_env", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "web.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=server_env(settings, port),
         cwd=ROOT,
         stdout=log,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.events import grid, services, team
 from clockevents.events.permissions import access_for
+from clockevents.registration.services import get_own_participant
 
 
 @get("/events/{slug:str}", include_in_schema=False)
@@ -23,6 +24,7 @@ async def event_page(slug: str, db: AsyncSession, user: User | None) -> Template
             "sessions": sessions,
             "access": await access_for(db, event, user),
             "registration": services.registration_state(event),
+            "participant": await get_own_participant(db, event, user) if user else None,
         },
     )
 
