@@ -161,7 +161,14 @@ def pair_lower_bounds(
     for i, m in enumerate(problem.meetings):
         per[m.a].append(i)
         per[m.b].append(i)
-    pairs = sorted({tuple(sorted((m.a, m.b))) for m in problem.meetings})
+
+    # Fixed and narrow meetings are where two agendas collide: try the pairs holding most first.
+    def narrow(pid: str) -> int:
+        return sum(len(domains[i]) <= 2 for i in per[pid])
+
+    pairs = sorted(
+        {tuple(sorted((m.a, m.b))) for m in problem.meetings}, key=lambda ab: -narrow(ab[0]) - narrow(ab[1])
+    )
     out: dict[tuple[str, str], int] = {}
     for a, b in pairs:
         left = deadline - time.monotonic()
@@ -174,8 +181,34 @@ def pair_lower_bounds(
             [domains[i] for i in mine_b - both],
             [domains[i] for i in both],
             problem.slots,
-            min(0.5, left),
+            min(0.2, left),
         )
         if lb > single.get(a, 0) + single.get(b, 0):
             out[a, b] = lb
     return out
+
+
+def combined_lower_bound(
+    single: dict[str, int], pairs: dict[tuple[str, str], int], spread: int | None, upper: dict[str, int]
+) -> int:
+    """Least total of per-participant break counts meeting every single and pair bound (and the
+    spread rule); -1 if none exists."""
+    if not pairs:
+        return sum(single.values())
+    cp = cp_model.CpModel()
+    b = {p: cp.new_int_var(lb, max(lb, upper.get(p, lb)), p) for p, lb in single.items()}
+    for (x, y), lb in pairs.items():
+        cp.add(b[x] + b[y] >= lb)
+    if spread is not None and b:
+        lo = cp.new_int_var(0, max(upper.values(), default=0), "lo")
+        for v in b.values():
+            cp.add(v >= lo)
+            cp.add(v <= lo + spread)
+    cp.minimize(sum(b.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 2.0
+    status = solver.solve(cp)
+    if status == cp_model.INFEASIBLE:
+        return -1
+    return int(solver.best_objective_bound + 1e-6)

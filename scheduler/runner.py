@@ -41,21 +41,28 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def configure(solver: cp_model.CpSolver, time_limit: float, workers: int, **extra: Any) -> None:
+def configure(
+    solver: cp_model.CpSolver, time_limit: float, workers: int, core: bool = False, **extra: Any
+) -> None:
     """Set the parameters that suit this model.
 
     Clause learning without the LP (linearization 0) is what proves these models: the LP
     relaxation of the break literals is weak and slows every node down. Several workers run
     distinct full searches rather than CP-SAT's two-worker default of one search plus LNS.
+    `core` asks for core-guided (MaxSAT-style) optimisation, which climbs from below in big
+    steps where the optimum is far above the simple bounds.
     """
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, time_limit)
     p.num_workers = max(1, workers)
     p.linearization_level = 0
     if workers >= 2:
+        names = ["core", "no_lp", "quick_restart_no_lp"] if core else ["no_lp", "quick_restart_no_lp", "core"]
         p.num_full_subsolvers = workers
-        p.subsolvers.extend(["no_lp", "quick_restart_no_lp", "core", "default_lp", "max_lp"][:workers])
+        p.subsolvers.extend([*names, "default_lp", "max_lp"][:workers])
         p.use_lns = False
+    elif core:
+        p.optimize_with_core = True
     for key, value in extra.items():
         setattr(p, key, value)
 
@@ -67,17 +74,21 @@ def run(
     workers: int,
     cancel: threading.Event,
     on_solution: OnSolution | None = None,
+    on_bound: Callable[[float], None] | None = None,
+    also_cancel: threading.Event | None = None,
     **extra: Any,
 ) -> Outcome:
-    """Solve `cp` (the model or a clone of it); setting `cancel` stops the search early."""
+    """Solve `cp` (the model or a clone of it); setting `cancel` (or `also_cancel`) stops it early."""
     solver = cp_model.CpSolver()
     configure(solver, time_limit, workers, **extra)
+    if on_bound is not None:
+        solver.best_bound_callback = on_bound
     finished = threading.Event()
 
     def watch() -> None:
         # Poll so that cancellation lands even while no solution arrives.
         while not finished.is_set():
-            if cancel.wait(0.05):
+            if cancel.wait(0.05) or (also_cancel is not None and also_cancel.is_set()):
                 if not finished.is_set():
                     solver.stop_search()
                 return

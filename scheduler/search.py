@@ -10,7 +10,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from scheduler.explain import explain_unplaced
-from scheduler.local import participant_lower_bounds
+from scheduler.local import combined_lower_bound, pair_lower_bounds, participant_lower_bounds
 from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
 from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
 from scheduler.runner import run
@@ -29,6 +29,8 @@ class _Shared:
         self.weight = 0
         self.infeasible = False
         self.done = threading.Event()  # set when the answer is proven or the caller stopped us
+        self.step = threading.Event()  # set when the prover's current question is already settled
+        self.step_k = -1
         if stop is not None:
             threading.Thread(target=self._follow, args=(stop,), daemon=True).start()
 
@@ -62,6 +64,8 @@ class _Shared:
             if bound <= self.lower:
                 return
             self.lower = bound
+            if bound > self.step_k:
+                self.step.set()
             if self.best is not None:
                 self._report(self.weight)
                 if self.best_breaks <= self.lower:
@@ -82,14 +86,19 @@ def _prove(
     """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
     first "yes" is optimal. Clause learning settles these decision problems far faster than it
     closes the gap of the optimisation problem."""
-    k = base = shared.lower
+    k = shared.lower
     lower = lower or {}
+    base = sum(lower.values())  # caps below are valid against the single bounds only
     # No participant can have more breaks than meetings - 1, nor more than fit in the day.
-    most = sum(min(max(0, n - 1), (model.problem.slots - 1) // 2) for n in _meeting_counts(model).values())
+    most = sum(min(max(0, n - 1), (model.problem.slots - 1) // 2) for n in _counts(model.problem).values())
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
             if shared.best is not None and shared.best_breaks <= k:
                 return
+        with shared.lock:
+            k = max(k, shared.lower)
+            shared.step_k = k
+            shared.step.clear()
         cp = model.cp.clone()
         cp.clear_objective()
         cp.add(model.total_breaks <= k)
@@ -102,7 +111,11 @@ def _prove(
         for p, lb in lower.items():
             if lb + slack < (model.problem.slots - 1) // 2:
                 cp.add(model.breaks[p] <= lb + slack)
-        out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
+        out = run(
+            model, cp, shared.left(deadline), workers, shared.done, shared.offer, also_cancel=shared.step
+        )
+        if shared.step.is_set() and out.status == cp_model.UNKNOWN:
+            continue  # the improver proved a better bound meanwhile: ask the next question
         if out.status == cp_model.INFEASIBLE:
             if k >= most:
                 shared.mark_infeasible()  # not even the most breaks possible: no schedule at all
@@ -116,9 +129,9 @@ def _prove(
             return
 
 
-def _meeting_counts(model: Model) -> dict[str, int]:
-    counts = {p.id: 0 for p in model.problem.participants}
-    for m in model.problem.meetings:
+def _counts(problem: Problem) -> dict[str, int]:
+    counts = {p.id: 0 for p in problem.participants}
+    for m in problem.meetings:
         counts[m.a] += 1
         counts[m.b] += 1
     return counts
@@ -146,14 +159,23 @@ def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed:
     """Minimise breaks directly: finds good schedules early and proves infeasibility."""
     hint = None
     if seed and model.problem.rules.schedule_all:
-        hint = _local_search(model, shared, min(10.0, 0.3 * shared.left(deadline)))
+        hint = _local_search(model, shared, min(3.0, 0.1 * shared.left(deadline)))
     cp = model.cp.clone()
     cp.minimize(model.total_breaks)
     with shared.lock:
         best = shared.best or hint
     if best is not None:
         add_hint(model, best, cp)
-    out = run(model, cp, shared.left(deadline), workers, shared.done, shared.offer)
+    out = run(
+        model,
+        cp,
+        shared.left(deadline),
+        workers,
+        shared.done,
+        shared.offer,
+        on_bound=lambda bound: shared.raise_lower(int(bound + 1 - 1e-6)),
+        core=True,
+    )
     if out.status == cp_model.INFEASIBLE:
         shared.mark_infeasible()
     elif out.status == cp_model.OPTIMAL:
@@ -232,9 +254,17 @@ def solve_model(
             # Fairness: nobody may have fewer than the most constrained participant's bound - d.
             floor = max(lower.values()) - spread
             lower = {p: max(lb, floor) for p, lb in lower.items()}
+        pairs = pair_lower_bounds(problem, domains, lower, time_limit=min(3.0, time_limit * 0.05))
+        counts = _counts(problem)
+        upper = {p: min(max(0, n - 1), (problem.slots - 1) // 2) for p, n in counts.items()}
+        total = combined_lower_bound(lower, pairs, spread, upper)
+        if total < 0:
+            return _finish(problem, "infeasible", None, None, started, domains)
         model = build(problem, schedule_all=True)
         add_lower_bounds(model, lower)
-        shared = _Shared(started, sum(lower.values()), progress, stop)
+        for (a, b), lb in pairs.items():
+            model.cp.add(model.breaks[a] + model.breaks[b] >= lb)
+        shared = _Shared(started, total, progress, stop)
         _min_breaks(model, shared, deadline, workers, lower)
         return _finish(problem, _verdict(shared), shared.best, shared.lower, started, domains)
 

@@ -26,6 +26,10 @@ def bench_dir() -> Path:
     return Path(env) if env else (ROOT.parent / "shared" / "benchmarks" / "b2b")
 
 
+def _fmt(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 if any case misses its proven optimum."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     base = bench_dir()
     with open(base / "best_known.csv", newline="") as fh:
         cases = [row for row in csv.DictReader(fh) if args.filter in row["file"]]
-    print(f"{'case':34} {'spread':>6} {'expected':>10} {'got':>10} {'status':>10} {'seconds':>8}", flush=True)
+    print(
+        f"{'case':34} {'spread':>6} {'expected':>10} {'got':>10} {'bound':>5} {'status':>10} {'seconds':>8}",
+        flush=True,
+    )
     times: list[float] = []
     failed: list[str] = []
     for row in cases:
@@ -58,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         if not ok:
             failed.append(f"{row['file']}@{spread}")
         print(
-            f"{row['file']:34} {spread:>6} {expected:>10} {got:>10} {solution.status:>10} {solution.seconds:8.2f}"
-            + ("" if ok else "  MISS"),
+            f"{row['file']:34} {spread:>6} {expected:>10} {got:>10} {_fmt(solution.breaks_lower_bound):>5} "
+            f"{solution.status:>10} {solution.seconds:8.2f}" + ("" if ok else "  MISS"),
             flush=True,
         )
     if times:
