@@ -240,6 +240,22 @@ def add_window_constraints(model: Model) -> None:
         model.nobreak[p] = nobreak
         cp.add(model.breaks[p] == 0).only_enforce_if(nobreak)
         cp.add(model.breaks[p] >= 1).only_enforce_if(nobreak.Not())
+        # Every window that could hold all meetings covers [latest start, earliest end]: without
+        # a break the participant is busy there, whichever window it gets (binary clauses).
+        if any(not model.domains[i] for i in mine):
+            continue  # the meeting cannot be placed: the model is infeasible anyway
+        a = min(model.domains[i][-1] for i in mine)
+        b = max(model.domains[i][0] for i in mine)
+        first, last = max(0, b - n + 1), min(a, S - n)
+        for t in range(last, first + n):
+            if not isinstance(busy[t], int):
+                cp.add_implication(nobreak, busy[t])
+            elif not busy[t]:
+                cp.add(nobreak == 0)
+        # And an idle slot anywhere inside the forced span [a, b] is a break.
+        for t in range(a, b + 1):
+            if not isinstance(busy[t], int):
+                cp.add_implication(busy[t].Not(), nobreak.Not())
         for s, st in starts.items():
             lits = [nobreak.Not()] + ([st.Not()] if not isinstance(st, int) else [])
             if s + n > S:
