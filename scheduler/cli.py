@@ -26,8 +26,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report(event: dict[str, Any]) -> None:
     bound = event.get("bound")
+    shown = "-" if bound is None else f"{bound:g}"
     print(
-        f"{event['seconds']:8.2f}s  weight {event['weight']}  breaks {event['breaks']}  bound {bound:g}",
+        f"{event['seconds']:8.2f}s  weight {event['weight']}  breaks {event['breaks']}  bound {shown}",
         file=sys.stderr,
         flush=True,
     )

@@ -42,7 +42,12 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 
 def configure(
-    solver: cp_model.CpSolver, time_limit: float, workers: int, core: bool = False, **extra: Any
+    solver: cp_model.CpSolver,
+    time_limit: float,
+    workers: int,
+    core: bool = False,
+    lp: bool = False,
+    **extra: Any,
 ) -> None:
     """Set the parameters that suit this model.
 
@@ -50,14 +55,17 @@ def configure(
     relaxation of the break literals is weak and slows every node down. Several workers run
     distinct full searches rather than CP-SAT's two-worker default of one search plus LNS.
     `core` asks for core-guided (MaxSAT-style) optimisation, which climbs from below in big
-    steps where the optimum is far above the simple bounds.
+    steps where the optimum is far above the simple bounds. `lp` keeps the LP for the weight
+    phase, where capacity and matching bounds are exactly what the LP sees at once.
     """
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, time_limit)
     p.num_workers = max(1, workers)
-    p.linearization_level = 0
+    p.linearization_level = 2 if lp else 0
     if workers >= 2:
         names = ["core", "no_lp", "quick_restart_no_lp"] if core else ["no_lp", "quick_restart_no_lp", "core"]
+        if lp:
+            names = ["max_lp", "default_lp", "no_lp"]
         p.num_full_subsolvers = workers
         p.subsolvers.extend([*names, "default_lp", "max_lp"][:workers])
         p.use_lns = False

@@ -52,7 +52,8 @@ class _Shared:
 
     def offer(self, assignments: dict[str, int], breaks: int, weight: int) -> None:
         with self.lock:
-            if self.best is not None and breaks >= self.best_breaks:
+            # Weight first (it only varies when meetings are optional), then breaks.
+            if self.best is not None and (weight, -breaks) <= (self.weight, -self.best_breaks):
                 return
             self.best, self.best_breaks, self.weight = assignments, breaks, weight
             self._report(weight)
@@ -149,7 +150,8 @@ def _local_search(model: Model, shared: _Shared, budget: float) -> dict[str, int
         found = solve_large(problem, time_limit=budget, workers=1, stop=shared.done)
     except Exception:  # a heuristic failing must never sink the exact search
         return None
-    if len(found.assignments) == len(problem.meetings) and not check_solution(problem, found.assignments):
+    complete = len(found.assignments) == len(problem.meetings) or not problem.rules.schedule_all
+    if complete and not check_solution(problem, found.assignments):
         shared.offer(dict(found.assignments), found.breaks, found.weight)
     # Even a schedule missing a meeting or two makes a useful hint.
     return dict(found.assignments)
@@ -158,7 +160,7 @@ def _local_search(model: Model, shared: _Shared, budget: float) -> dict[str, int
 def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed: bool = True) -> None:
     """Minimise breaks directly: finds good schedules early and proves infeasibility."""
     hint = None
-    if seed and model.problem.rules.schedule_all:
+    if seed:
         hint = _local_search(model, shared, min(3.0, 0.1 * shared.left(deadline)))
     cp = model.cp.clone()
     cp.minimize(model.total_breaks)
@@ -273,7 +275,13 @@ def solve_model(
     shared = _Shared(started, 0, progress, stop)
     cp = model.cp.clone()
     cp.maximize(model.total_weight)
-    first = run(model, cp, (deadline - time.monotonic()) * 0.5, workers, shared.done)
+
+    def report(assignments: dict[str, int], breaks: int, weight: int) -> None:
+        if progress is not None:
+            seconds = round(time.monotonic() - started, 3)
+            progress({"seconds": seconds, "weight": weight, "breaks": breaks, "bound": None})
+
+    first = run(model, cp, (deadline - time.monotonic()) * 0.5, workers, shared.done, report, lp=True)
     if first.assignments is None:
         status = "infeasible" if first.status == cp_model.INFEASIBLE else "unknown"
         return _finish(problem, status, None, None, started, model.domains)
@@ -282,6 +290,8 @@ def solve_model(
     best_weight = round(first.objective)
     model.cp.add(model.total_weight >= best_weight)
     add_hint(model, first.assignments)
+    breaks = sum(breaks_by_participant(problem, first.assignments).values())
+    shared.offer(first.assignments, breaks, best_weight)
     _min_breaks(model, shared, deadline, workers)
     status = _verdict(shared)
     if status == "optimal" and first.status != cp_model.OPTIMAL:
