@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.accounts.passwords import use_hasher
 from clockevents.db import create_engine, create_session_factory
 from clockevents.migrate import upgrade
 from clockevents.models import Base
@@ -27,6 +29,10 @@ from clockevents.settings import Settings, normalise_database_url
 from web.app import create_app
 
 TEST_SECRET = "test-secret-key-not-for-production"
+
+# Argon2 at production cost takes a tenth of a second per hash; hundreds of test users would
+# spend minutes on it. The algorithm stays the same, only its cost drops.
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _postgres_admin(url: str) -> tuple[str, str]:

@@ -10,6 +10,12 @@ _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hasher (the test suite uses cheap parameters; production never calls this)."""
+    global _hasher
+    _hasher = hasher
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
