@@ -21,6 +21,7 @@ from clockevents.accounts.passwords import hash_password
 from clockevents.db import utcnow
 from clockevents.events.grid import SessionSpec, materialise
 from clockevents.events.models import Cluster, Event, EventRole, Slot
+from clockevents.matchmaking.models import MeetingRequest
 from clockevents.registration.models import Opportunity, Organisation, Participant
 from clockevents.registration.search import build_search_text
 
@@ -226,6 +227,57 @@ async def _participant_users(
     return people
 
 
+REQUEST_MESSAGES = (
+    "Your offer matches what we are looking for; could we meet?",
+    "We would like to explore a joint project with you.",
+    "Interested in your technology for our next product line.",
+    "Could we discuss a pilot in our district?",
+    "We are looking for partners for a Horizon Europe proposal.",
+)
+
+
+def _meeting_requests(
+    db: AsyncSession, event_id: int, participants: list[Participant], rng: random.Random
+) -> int:
+    """Add accepted requests: about five per participant, skewed towards popular ones.
+
+    One in ten participants is "popular" and is asked six times as often, so some of them
+    are asked for more meetings than they have free slots — as at a real brokerage event,
+    and what the agenda builder's unplaced reasons are for.
+    """
+    if len(participants) < 2:
+        return 0
+    weights = [6.0 if rng.random() < 0.1 else 1.0 for _ in participants]
+    pairs: set[tuple[int, int]] = set()
+    target = round(len(participants) * 5 / 2)  # each meeting counts for two participants
+    attempts = 0
+    while len(pairs) < target and attempts < target * 20:
+        attempts += 1
+        sender = rng.randrange(len(participants))
+        receiver = rng.choices(range(len(participants)), weights=weights)[0]
+        key = (min(sender, receiver), max(sender, receiver))
+        if sender == receiver or key in pairs:
+            continue
+        a, b = participants[sender], participants[receiver]
+        if a.cluster_id == b.cluster_id and rng.random() < 0.6:
+            continue  # a cluster of clusters mostly meets across clusters
+        pairs.add(key)
+        db.add(
+            MeetingRequest(
+                event_id=event_id,
+                sender_id=a.id,
+                receiver_id=b.id,
+                message=rng.choice(REQUEST_MESSAGES),
+                status="accepted",
+                origin="participant",
+                priority=rng.choices((1, 2, 3), weights=(6, 3, 1))[0],
+                responded_at=utcnow(),
+                created_by_id=a.user_id,
+            )
+        )
+    return len(pairs)
+
+
 async def seed_demo(db: AsyncSession, options: DemoOptions) -> DemoReport:
     """Create the demo event with ``options.participants`` participants, unless it exists."""
     existing = await db.scalar(select(Event).where(Event.slug == data.DEMO_SLUG))
@@ -275,6 +327,8 @@ async def seed_demo(db: AsyncSession, options: DemoOptions) -> DemoReport:
         participant.search_text = build_search_text(participant, organisation, user.name, opportunities)
         participants.append(participant)
     db.add_all(participants)
+    await db.flush()
+    _meeting_requests(db, event.id, participants, rng)
     await db.flush()
     return DemoReport(
         created=True,

@@ -115,3 +115,23 @@ def test_describe_lists_logins() -> None:
         "  participant3@clock-demo.example",
         "  … participant120@clock-demo.example",
     ]
+
+
+async def test_seed_demo_accepted_requests_about_five_per_participant(db: AsyncSession) -> None:
+    from clockevents.matchmaking.models import MeetingRequest
+
+    await seed_demo(db, DemoOptions(participants=60, seed=3, password="demo-password"))
+    await db.commit()
+    rows = (
+        await db.execute(select(MeetingRequest.sender_id, MeetingRequest.receiver_id, MeetingRequest.status))
+    ).all()
+    assert len(rows) == 150  # 60 participants x 5 meetings / 2 sides
+    assert {status for _, _, status in rows} == {"accepted"}
+    pairs = [frozenset((a, b)) for a, b, _ in rows]
+    assert all(len(p) == 2 for p in pairs)  # nobody meets themselves
+    assert len(set(pairs)) == len(pairs)  # no pair twice, in either direction
+    asked: dict[int, int] = {}
+    for _, receiver, _ in rows:
+        asked[receiver] = asked.get(receiver, 0) + 1
+    # Popularity is skewed: the most asked-for participant is asked far more than average.
+    assert max(asked.values()) >= 3 * (len(rows) / 60)
