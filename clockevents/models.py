@@ -7,6 +7,7 @@ from clockevents.agenda.models import Meeting, MeetingSeat, ScheduleRun, TableBo
 from clockevents.db import Base
 from clockevents.events.models import Cluster, Event, EventRole, EventSession, Slot
 from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
+from clockevents.notify.mail_models import EventMailSettings, MailPreference, OutboundMail
 from clockevents.notify.models import Notification
 from clockevents.registration.models import Opportunity, Organisation, Participant
 
@@ -16,8 +17,10 @@ __all__ = [
     "Cluster",
     "Event",
     "EventRole",
+    "EventMailSettings",
     "EventSession",
     "LoginAttempt",
+    "MailPreference",
     "MatchmakingSettings",
     "Meeting",
     "MeetingRequest",
@@ -25,6 +28,7 @@ __all__ = [
     "Notification",
     "Opportunity",
     "Organisation",
+    "OutboundMail",
     "Participant",
     "ScheduleRun",
     "Slot",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:27:05.739716
+Create Date: 2026-11-25 16:35:13.087690
 """
 
 from __future__ import annotations
@@ -32,6 +32,29 @@ def upgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_login_attempts_address_at", ["address", "attempted_at"], unique=False)
         batch_op.create_index("ix_login_attempts_email_at", ["email", "attempted_at"], unique=False)
+
+    op.create_table(
+        "outbound_mails",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("to", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("html", sa.Text(), nullable=False),
+        sa.Column("ics", sa.Text(), nullable=False),
+        sa.Column("ics_method", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=True),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_mails")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbound_mails_dedupe_key")),
+    )
+    with op.batch_alter_table("outbound_mails", schema=None) as batch_op:
+        batch_op.create_index("ix_outbound_mails_status_next", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "users",
@@ -97,6 +120,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_events_slug")),
     )
     op.create_table(
+        "mail_preferences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_mail_preferences_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_preferences")),
+        sa.UniqueConstraint("user_id", "kind", name=op.f("uq_mail_preferences_user_id_kind")),
+    )
+    with op.batch_alter_table("mail_preferences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_mail_preferences_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "organisations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -136,6 +174,18 @@ def upgrade() -> None:
     with op.batch_alter_table("clusters", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_clusters_event_id"), ["event_id"], unique=False)
 
+    op.create_table(
+        "event_mail_settings",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("reminder_minutes", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_event_mail_settings_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_event_mail_settings")),
+    )
     op.create_table(
         "event_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -555,6 +605,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_sessions_event_id"))
 
     op.drop_table("event_sessions")
+    op.drop_table("event_mail_settings")
     with op.batch_alter_table("clusters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clusters_event_id"))
 
@@ -563,12 +614,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_organisations_name"))
 
     op.drop_table("organisations")
+    with op.batch_alter_table("mail_preferences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mail_preferences_user_id"))
+
+    op.drop_table("mail_preferences")
     op.drop_table("events")
     with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_tokens_user_id"))
 
     op.drop_table("auth_tokens")
     op.drop_table("users")
+    with op.batch_alter_table("outbound_mails", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbound_mails_status_next")
+
+    op.drop_table("outbound_mails")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_email_at")
         batch_op.drop_index("ix_login_attempts_address_at")
