@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clockevents.accounts.models import AuthToken, LoginAttempt, User
+from clockevents.agenda.feed_models import CalendarFeedToken
 from clockevents.agenda.models import Meeting, MeetingSeat, ScheduleRun, TableBooking
 from clockevents.db import Base
 from clockevents.events.models import Cluster, Event, EventRole, EventSession, Slot
@@ -14,6 +15,7 @@ from clockevents.registration.models import Opportunity, Organisation, Participa
 __all__ = [
     "AuthToken",
     "Base",
+    "CalendarFeedToken",
     "Cluster",
     "Event",
     "EventRole",

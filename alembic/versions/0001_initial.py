@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:35:13.087690
+Create Date: 2026-11-25 16:35:46.025887
 """
 
 from __future__ import annotations
@@ -369,6 +369,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_slots_session_id"), ["session_id"], unique=False)
 
     op.create_table(
+        "calendar_feed_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", clockevents.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", clockevents.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_calendar_feed_tokens_participant_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feed_tokens")),
+        sa.UniqueConstraint("participant_id", name=op.f("uq_calendar_feed_tokens_participant_id")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feed_tokens_token_hash")),
+    )
+    op.create_table(
         "meeting_requests",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -574,6 +592,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_meeting_requests_event_status")
 
     op.drop_table("meeting_requests")
+    op.drop_table("calendar_feed_tokens")
     with op.batch_alter_table("slots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_slots_session_id"))
         batch_op.drop_index(batch_op.f("ix_slots_event_id"))
