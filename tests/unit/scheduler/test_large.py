@@ -9,7 +9,9 @@ import time
 
 from scheduler.bounds import bmatching
 from scheduler.greedy import Index, State, construct, greedy_slots, solve_greedy
-from scheduler.large import Kempe, enforce_spread, improve, solve_large
+from scheduler.kempe import Kempe
+from scheduler.large import enforce_spread, solve_large
+from scheduler.lns import improve
 from scheduler.problem import Meeting, Participant, Problem, Rules, breaks_by_participant, check_solution
 
 
