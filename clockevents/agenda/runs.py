@@ -22,6 +22,7 @@ import scheduler
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting, ScheduleRun
 from clockevents.agenda.problem import Built, build_problem, built_from_stored, run_extras
+from clockevents.agenda.solver_process import solve_in_process
 from clockevents.agenda.statistics import compute_statistics
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotFound, ValidationFailed
@@ -189,6 +190,10 @@ def _solve_blocking(
         if stop.is_set():
             raise RunCancelled()
         progress({"phase": "solving"})
+        if len(problem.meetings) > scheduler.LARGE_MEETINGS:
+            return solve_in_process(
+                problem, time_limit=time_limit, workers=SOLVER_WORKERS, progress=progress, stop=stop
+            )
         return scheduler.solve(
             problem, time_limit=time_limit, workers=SOLVER_WORKERS, progress=progress, stop=stop
         )
