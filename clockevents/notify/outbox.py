@@ -1,0 +1,156 @@
+"""The durable outbox: queue a mail in the caller's transaction, then claim and deliver due ones.
+
+Queuing never talks to a mail server, so a page answers even when SMTP is down; delivery runs
+in the job loop with its own short sessions. A row is claimed by pushing its ``next_attempt_at``
+forward (a lease) with ``UPDATE ... WHERE status='queued'``: two runners never both win a row,
+and a runner that dies mid-send only delays the mail until the lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from clockevents.db import utcnow
+from clockevents.notify.mail_models import OutboundMail
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 12  # about 17 hours of backoff before a mail is given up as failed
+BATCH = 50
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure: 30 s doubling, at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def enqueue(
+    db: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    ics: str = "",
+    ics_method: str = "",
+    kind: str = "",
+    dedupe_key: str | None = None,
+) -> OutboundMail | None:
+    """Add a mail to the outbox in the caller's transaction; None if ``dedupe_key`` is taken.
+
+    The savepoint keeps a concurrent duplicate (the UNIQUE key) from spoiling the caller's
+    transaction: only this insert is undone.
+    """
+    if dedupe_key is not None and await db.scalar(
+        select(OutboundMail.id).where(OutboundMail.dedupe_key == dedupe_key)
+    ):
+        return None
+    mail = OutboundMail(
+        to=to,
+        subject=subject[:300],
+        text=text,
+        html=html,
+        ics=ics,
+        ics_method=ics_method,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        next_attempt_at=utcnow(),
+    )
+    try:
+        async with db.begin_nested():
+            db.add(mail)
+            await db.flush()
+    except IntegrityError:
+        return None
+    return mail
+
+
+async def claim_due(db: AsyncSession, now: datetime, limit: int = BATCH) -> list[OutboundMail]:
+    """Claim up to ``limit`` queued mails that are due, for this runner alone; commit the claim."""
+    query = (
+        select(OutboundMail.id)
+        .where(OutboundMail.status == "queued", OutboundMail.next_attempt_at <= now)
+        .order_by(OutboundMail.next_attempt_at, OutboundMail.id)
+        .limit(limit)
+    )
+    if db.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(await db.scalars(query))
+    claimed: list[int] = []
+    for mail_id in ids:
+        result = await db.execute(
+            update(OutboundMail)
+            .where(
+                OutboundMail.id == mail_id,
+                OutboundMail.status == "queued",
+                OutboundMail.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            claimed.append(mail_id)
+    await db.commit()
+    if not claimed:
+        return []
+    rows = await db.scalars(
+        select(OutboundMail).where(OutboundMail.id.in_(claimed)).order_by(OutboundMail.id)
+    )
+    return list(rows)
+
+
+async def _record(
+    factory: async_sessionmaker[AsyncSession], mail_id: int, error: str | None, now: datetime
+) -> None:
+    async with factory() as db:
+        mail = await db.get(OutboundMail, mail_id)
+        if mail is None:
+            return
+        mail.attempts += 1
+        if error is None:
+            mail.status = "sent"
+            mail.sent_at = now
+            mail.last_error = ""
+        else:
+            mail.last_error = error[:2000]
+            if mail.attempts >= MAX_ATTEMPTS:
+                mail.status = "failed"
+            else:
+                mail.next_attempt_at = now + backoff(mail.attempts)
+        await db.commit()
+
+
+async def deliver_due(
+    factory: async_sessionmaker[AsyncSession],
+    build: Callable[[OutboundMail], EmailMessage],
+    send: Callable[[EmailMessage], Awaitable[None]],
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> tuple[int, int]:
+    """Send the due mails with ``send``; return (sent, failed attempts).
+
+    A failure keeps the row queued with one more attempt and a later ``next_attempt_at``.
+    """
+    now = now or utcnow()
+    async with factory() as db:
+        mails = await claim_due(db, now, limit)
+    sent = failed = 0
+    for mail in mails:
+        try:
+            await send(build(mail))
+        except Exception as exc:  # any transport error: keep the mail and try again later
+            log.warning("mail %s to %s not sent: %s", mail.id, mail.to, exc)
+            await _record(factory, mail.id, f"{type(exc).__name__}: {exc}", utcnow())
+            failed += 1
+        else:
+            await _record(factory, mail.id, None, utcnow())
+            sent += 1
+    return sent, failed

@@ -1,0 +1,109 @@
+"""Turn an outbox row into a MIME message and hand it to SMTP, or to the outbox folder.
+
+``SMTP_URL`` is ``smtp://user:pass@host:port`` (``?starttls=1`` to upgrade), or ``smtps://`` for
+implicit TLS. Without it, every mail is written as one ``.eml`` file under
+``data_dir/outbox`` and logged in one line, so a developer can read what would have gone out.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+import icalendar
+
+from clockevents.db import utcnow
+from clockevents.notify.mail_models import OutboundMail
+from clockevents.settings import Settings
+
+log = logging.getLogger("clockevents.mail")
+
+SMTP_TIMEOUT = 15.0
+
+
+def sender_address(settings: Settings) -> str:
+    """The From address: ``MAIL_FROM`` in the settings' extras, else no-reply at the site's host."""
+    configured = settings.extra.get("MAIL_FROM")
+    if configured:
+        return configured
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    if "." not in host:
+        host = f"{host}.localdomain"  # a bare host name is not a valid mail domain
+    return formataddr(("clockevents", f"no-reply@{host}"))
+
+
+BASE_URL_MARK = "__CLOCKEVENTS_BASE_URL__"  # the same mark notify.mail writes
+
+
+def fill_base_url(body: str, base_url: str) -> str:
+    """Put the site's address where the composer left its mark."""
+    return body.replace(BASE_URL_MARK, base_url.rstrip("/"))
+
+
+def fill_calendar(ics: str, base_url: str) -> str:
+    """Fill the mark in an .ics: unfold first (a long line may split it), then fold again."""
+    if BASE_URL_MARK not in ics.replace("\r\n ", ""):
+        return ics
+    unfolded = fill_base_url(ics.replace("\r\n ", ""), base_url)
+    return icalendar.Calendar.from_ical(unfolded).to_ical().decode()
+
+
+def build_message(settings: Settings, mail: OutboundMail) -> EmailMessage:
+    """Compose the MIME message: text and HTML alternatives, plus the iTIP part and attachment.
+
+    The calendar is both an alternative part (``text/calendar; method=...``, which Outlook and
+    Gmail turn into accept/decline buttons) and an ``invite.ics`` attachment for the rest.
+    """
+    msg = EmailMessage()
+    msg["From"] = sender_address(settings)
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(idstring=f"mail{mail.id}", domain="clockevents")
+    msg.set_content(fill_base_url(mail.text, settings.base_url))
+    if mail.html:
+        msg.add_alternative(fill_base_url(mail.html, settings.base_url), subtype="html")
+    if mail.ics:
+        method = mail.ics_method or "PUBLISH"
+        ics = fill_calendar(mail.ics, settings.base_url)
+        msg.add_alternative(ics, subtype="calendar", params={"method": method})
+        msg.add_attachment(ics, subtype="calendar", filename="invite.ics", params={"method": method})
+    return msg
+
+
+def smtp_options(url: str) -> dict[str, object]:
+    """The aiosmtplib.send keyword arguments for ``url``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+    implicit = parts.scheme == "smtps"
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+    options: dict[str, object] = {
+        "hostname": parts.hostname or "localhost",
+        "port": parts.port or (465 if implicit else 25),
+        "use_tls": implicit,
+        "start_tls": starttls if not implicit else False,
+        "timeout": SMTP_TIMEOUT,
+    }
+    if parts.username:
+        options["username"] = unquote(parts.username)
+        options["password"] = unquote(parts.password or "")
+    return options
+
+
+async def send_message(settings: Settings, msg: EmailMessage) -> None:
+    """Deliver ``msg`` through SMTP_URL, or write it to the outbox folder; raise on failure."""
+    if settings.smtp_url:
+        await aiosmtplib.send(msg, **smtp_options(settings.smtp_url))  # type: ignore[arg-type]
+        return
+    folder = settings.data_dir / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    ident = str(msg["Message-ID"]).strip("<>").split("@")[0].replace("/", "_")
+    path = folder / f"{stamp}-{ident}.eml"
+    path.write_bytes(bytes(msg))
+    log.info("mail to %s: %s (written to %s)", msg["To"], msg["Subject"], path)
