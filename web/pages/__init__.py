@@ -7,6 +7,7 @@ from web.pages import (
     admin,
     admin_participants,
     agenda,
+    calendar,
     directory,
     events,
     home,
@@ -23,5 +24,6 @@ routes = [
     *admin.routes,
     *admin_participants.routes,
     *agenda.routes,
+    *calendar.routes,
     *matchmaking.routes,
 ]
