@@ -34,6 +34,9 @@ class MeetingView:
     starts_at: datetime | None  # UTC
     ends_at: datetime | None
     zone: str  # the event's IANA zone
+    cancel_reason: str = ""
+    cancelled_at: datetime | None = None
+    request_id: int | None = None
 
     def local(self, value: datetime | None, zone: str | None = None) -> datetime | None:
         return value.astimezone(_zone(zone or self.zone)) if value is not None else None
@@ -49,6 +52,9 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+zone_of = _zone  # public name: the IANA zone, UTC when the name is unknown
 
 
 async def participant_of(db: AsyncSession, event: Event, user: User) -> Participant | None:
@@ -112,6 +118,9 @@ async def list_meetings(
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 zone=event.timezone,
+                cancel_reason=meeting.cancel_reason,
+                cancelled_at=meeting.cancelled_at,
+                request_id=meeting.request_id,
             )
         )
     return views
