@@ -118,9 +118,14 @@ class JobRunner:
     """Run the timed work every ``interval`` seconds until stopped."""
 
     def __init__(
-        self, settings: Settings, factory: async_sessionmaker[AsyncSession], interval: float = 15.0
+        self,
+        settings: Settings,
+        factory: async_sessionmaker[AsyncSession],
+        interval: float = 15.0,
+        lock_key: str = LOCK_KEY,
     ) -> None:
         self.settings = settings
+        self.lock_key = lock_key
         self.factory = factory
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
@@ -140,7 +145,7 @@ class JobRunner:
             self._redis = aioredis.from_url(self.settings.redis_url)  # type: ignore[arg-type]
         token = secrets.token_hex(8)
         ttl = max(int(self.interval * 1000), 1000)
-        got = await self._redis.set(LOCK_KEY, token, nx=True, px=ttl)  # type: ignore[attr-defined]
+        got = await self._redis.set(self.lock_key, token, nx=True, px=ttl)  # type: ignore[attr-defined]
         return token if got else None
 
     async def tick(self, now: datetime | None = None) -> TickResult:
@@ -156,7 +161,7 @@ class JobRunner:
         async with self.factory() as db:
             result.reminders = await queue_due_reminders(db, now)
             await db.commit()
-        result.sent, result.failed = await deliver_due(self.factory, self._build, self._send)
+        result.sent, result.failed = await deliver_due(self.factory, self._build, self._send, now)
         return result
 
     async def _loop(self) -> None:

@@ -161,9 +161,12 @@ async def recipients(db: AsyncSession, participant_ids: Iterable[int], kind: str
 
 
 async def queue_registration_mail(db: AsyncSession, participant_id: int, what: str) -> int:
-    """Queue "registration received" (pending) or "approved" for one participant; return mails queued."""
+    """Queue "registration received" (``what`` "pending") or "approved" for one participant.
+
+    Any other status (a rejected import) sends nothing. Returns how many mails were queued.
+    """
     participant = await db.get(Participant, participant_id)
-    if participant is None:
+    if participant is None or what not in ("pending", "approved"):
         return 0
     event = await db.get(Event, participant.event_id)
     assert event is not None

@@ -8,6 +8,7 @@ implicit TLS. Without it, every mail is written as one ``.eml`` file under
 from __future__ import annotations
 
 import logging
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -22,6 +23,9 @@ from clockevents.settings import Settings
 log = logging.getLogger("clockevents.mail")
 
 SMTP_TIMEOUT = 15.0
+# Python folds a long Subject right after "Subject:", which readers unfold into a leading
+# space; lines up to RFC 5322's hard limit of 998 need no folding at all.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def sender_address(settings: Settings) -> str:
@@ -57,7 +61,7 @@ def build_message(settings: Settings, mail: OutboundMail) -> EmailMessage:
     The calendar is both an alternative part (``text/calendar; method=...``, which Outlook and
     Gmail turn into accept/decline buttons) and an ``invite.ics`` attachment for the rest.
     """
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = sender_address(settings)
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
