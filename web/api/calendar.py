@@ -26,7 +26,8 @@ def ics_response(body: bytes, filename: str | None = None) -> Response[bytes]:
     headers = {"Cache-Control": "private, max-age=0, no-cache"}
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(content=body, media_type=feeds.CONTENT_TYPE, headers=headers)
+    # Litestar appends "; charset=utf-8" to text/* media types itself.
+    return Response(content=body, media_type="text/calendar", headers=headers)
 
 
 @get(

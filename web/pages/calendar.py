@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get, post
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
@@ -27,19 +27,21 @@ async def feed(filename: str, db: AsyncSession, settings: Settings) -> Response[
 
 
 @get("/events/{slug:str}/calendar", guards=[requires_login], include_in_schema=False)
-async def calendar_page(slug: str, db: AsyncSession, user: User, settings: Settings) -> Template:
+async def calendar_page(
+    slug: str, db: AsyncSession, user: User, settings: Settings, rotated: bool = False
+) -> Template:
     """Show the secret feed addresses with how to subscribe in each calendar app."""
     event = await get_visible_event(db, slug, user)
     links = await feeds.links_for(db, event, user, base_url=settings.base_url)
-    return Template("calendar/subscribe.html", context={"event": event, "links": links, "rotated": False})
+    return Template("calendar/subscribe.html", context={"event": event, "links": links, "rotated": rotated})
 
 
 @post("/events/{slug:str}/calendar/rotate", guards=[requires_login], include_in_schema=False)
-async def rotate_page(slug: str, db: AsyncSession, user: User, settings: Settings) -> Template:
-    """Replace the secret address and show the new one."""
+async def rotate_page(slug: str, db: AsyncSession, user: User, settings: Settings) -> Redirect:
+    """Replace the secret address, then show the page again (a reload must not rotate twice)."""
     event = await get_visible_event(db, slug, user)
-    links = await feeds.rotate(db, event, user, base_url=settings.base_url)
-    return Template("calendar/subscribe.html", context={"event": event, "links": links, "rotated": True})
+    await feeds.rotate(db, event, user, base_url=settings.base_url)
+    return Redirect(f"/events/{event.slug}/calendar?rotated=1")
 
 
 @get("/events/{slug:str}/agenda.ics", guards=[requires_login], include_in_schema=False)
