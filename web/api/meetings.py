@@ -79,7 +79,7 @@ async def move(meeting_id: int, data: MoveIn, db: AsyncSession, user: User) -> M
     operation_id="exportEventMeetingsCsv",
     tags=TAGS,
     guards=[requires_login],
-    media_type="text/csv; charset=utf-8",
+    media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/* types
 )
 async def meetings_csv(slug: str, db: AsyncSession, user: User) -> Response[str]:
     """All meetings of the event as CSV (staff; cluster partners: their cluster's)."""
@@ -87,7 +87,7 @@ async def meetings_csv(slug: str, db: AsyncSession, user: User) -> Response[str]
     body = await export_csv(db, event, user)
     return Response(
         body,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"content-disposition": f'attachment; filename="{event.slug}-meetings.csv"'},
     )
 

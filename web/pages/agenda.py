@@ -1,8 +1,7 @@
-"""Agenda pages: the organiser's builder (start, watch, publish) and a participant's agenda."""
+"""Agenda pages: the organiser's builder (start, watch, publish) and a participant's agenda (and cancel)."""
 
 from __future__ import annotations
 
-from itertools import groupby
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -12,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda import runs
+from clockevents.agenda.changes import cancel_meeting, load_meeting
 from clockevents.agenda.meetings import list_meetings, own_zone, participant_of
 from clockevents.agenda.models import ScheduleRun
 from clockevents.agenda.publish import compute_changes, publish_run
-from clockevents.errors import DomainError, NotFound, PermissionDenied
+from clockevents.agenda.views import by_day, for_participant
+from clockevents.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event
 from clockevents.events.permissions import Access, access_for, require_organiser
 from clockevents.events.services import get_visible_event
@@ -166,29 +167,76 @@ async def cancel(slug: str, run_id: int, db: AsyncSession, user: User) -> Respon
     return Redirect(f"/events/{event.slug}/admin/agenda/runs/{run.id}", status_code=303)
 
 
-@get("/events/{slug:str}/agenda", guards=[requires_login], include_in_schema=False)
-async def my_agenda(slug: str, db: AsyncSession, user: User) -> Template:
-    """A participant's scheduled meetings by day, in the event's zone and their own."""
-    event = await get_visible_event(db, slug, user)
+async def _my_agenda_page(
+    db: AsyncSession,
+    event: Event,
+    user: User,
+    *,
+    failed: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
     me = await participant_of(db, event, user)
     access = await access_for(db, event, user)
     if me is None and not access.is_staff:
         raise PermissionDenied("You are not registered for this event.")
     meetings = []
     if me is not None:
-        listed = await list_meetings(db, event, user, statuses=("scheduled",))
-        meetings = [m for m in listed if m.partner is not None]
-    days = [(day, list(items)) for day, items in groupby(meetings, key=lambda m: m.day)]
+        listed = await list_meetings(db, event, user, statuses=("scheduled", "held", "cancelled"))
+        meetings = for_participant(listed, me.id)
+    zone = await own_zone(db, event, user)
     return Template(
         "agenda/mine.html",
         context={
             "event": event,
             "access": access,
             "participant": me,
-            "days": days,
-            "zone": await own_zone(db, event, user),
+            "days": by_day(meetings),
+            "zone": zone,
+            # No zone of their own (account unset, registration left at the event's): the
+            # browser's zone is filled in by static/js/local-time.js.
+            "browser_zone": zone == event.timezone and not user.timezone,
+            "failed": failed,
+            "values": values or {},
+            "errors": errors or {},
         },
+        status_code=status,
     )
 
 
-routes = [builder, start_build, run_page, publish, cancel, my_agenda]
+@get("/events/{slug:str}/agenda", guards=[requires_login], include_in_schema=False)
+async def my_agenda(slug: str, db: AsyncSession, user: User) -> Template:
+    """A participant's meetings day by day, in the event's zone and their own."""
+    event = await get_visible_event(db, slug, user)
+    return await _my_agenda_page(db, event, user)
+
+
+@post(
+    "/events/{slug:str}/agenda/meetings/{meeting_id:int}/cancel",
+    guards=[requires_login],
+    include_in_schema=False,
+)
+async def cancel_my_meeting(
+    slug: str, meeting_id: int, request: Request[Any, Any, Any], db: AsyncSession, user: User
+) -> Response[Any]:
+    """Cancel one of the caller's meetings from their agenda; the partner is told."""
+    event = await get_visible_event(db, slug, user)
+    context = await load_meeting(db, meeting_id, user)
+    if context.event.id != event.id:
+        raise NotFound("No such meeting.")
+    form = await read_form(request)
+    values = {"reason": text(form, "reason")}
+    try:
+        await cancel_meeting(db, meeting_id, user, values["reason"])
+    except (ValidationFailed, Conflict) as exc:
+        await db.rollback()
+        errors = exc.fields or {"form": exc.message}
+        page = await _my_agenda_page(
+            db, event, user, failed=meeting_id, values=values, errors=errors, status=exc.status
+        )
+        return page  # type: ignore[return-value]
+    return Redirect(f"/events/{event.slug}/agenda", status_code=303)
+
+
+routes = [builder, start_build, run_page, publish, cancel, my_agenda, cancel_my_meeting]
