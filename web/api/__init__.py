@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from web.api import accounts, agenda, directory, events, matchmaking, notifications, registration, system
+from web.api import (
+    accounts,
+    agenda,
+    calendar,
+    directory,
+    events,
+    matchmaking,
+    meetings,
+    notifications,
+    registration,
+    system,
+)
 
 routes = [*accounts.routes, *events.routes, *registration.routes, *directory.routes, *agenda.routes]
 routes += [*matchmaking.routes, *notifications.routes]
+routes += [*meetings.routes]
+routes += [*calendar.routes]
 root_routes = [*system.routes]

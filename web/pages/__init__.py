@@ -12,6 +12,8 @@ from web.pages import (
     events,
     home,
     matchmaking,
+    meetings,
+    notify,
     registration,
 )
 
@@ -26,4 +28,6 @@ routes = [
     *agenda.routes,
     *calendar.routes,
     *matchmaking.routes,
+    *meetings.routes,
+    *notify.routes,
 ]
