@@ -19,6 +19,7 @@ from clockevents.db import utcnow
 from clockevents.errors import Conflict
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
+from clockevents.notify.mail import queue_agenda_mails
 from clockevents.notify.services import notify
 from scheduler.tables import assign_tables
 
@@ -342,5 +343,6 @@ async def publish_run(
         await notify(
             db, person.user_id, event.id, "agenda", f"Your agenda for {event.title} has changed.", url
         )
+    await queue_agenda_mails(db, event.id, touched)
     await db.flush()
     return run

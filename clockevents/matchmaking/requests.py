@@ -23,6 +23,7 @@ from clockevents.matchmaking import booking
 from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
 from clockevents.matchmaking.parties import Party, load_parties, lock_participants, own_participant
 from clockevents.matchmaking.settings import load_settings, parse_optional_int
+from clockevents.notify.mail import queue_request_mail
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
 
@@ -224,6 +225,7 @@ async def send_request(
         else f"{parties[sender.id].label} asked you for a meeting."
     )
     await notify(db, receiver.user_id, event.id, "request_received", text, requests_url(event))
+    await queue_request_mail(db, request.id, "received")
     await db.flush()
     return request
 
@@ -286,6 +288,7 @@ async def accept_request(
         f"{parties[request.receiver_id].label} accepted your meeting request.",
         requests_url(event),
     )
+    await queue_request_mail(db, request.id, "accepted")
     await db.flush()
     return request
 
@@ -311,6 +314,7 @@ async def decline_request(
     await notify(
         db, parties[request.sender_id].user_id, event.id, "request_declined", text, requests_url(event)
     )
+    await queue_request_mail(db, request.id, "declined")
     await db.flush()
     return request
 

@@ -161,7 +161,9 @@ class JobRunner:
         async with self.factory() as db:
             result.reminders = await queue_due_reminders(db, now)
             await db.commit()
-        result.sent, result.failed = await deliver_due(self.factory, self._build, self._send, now)
+        # Mails queued just now (the reminders above) are due in this same tick.
+        due = max(now, utcnow())
+        result.sent, result.failed = await deliver_due(self.factory, self._build, self._send, due)
         return result
 
     async def _loop(self) -> None:

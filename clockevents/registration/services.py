@@ -19,6 +19,7 @@ from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Cluster, Event, EventRole, Slot
 from clockevents.events.permissions import access_for, require_cluster
+from clockevents.notify.mail import queue_registration_mail
 from clockevents.registration.models import Organisation, Participant
 from clockevents.registration.search import refresh_search_text
 from clockevents.registration.validation import (
@@ -156,6 +157,7 @@ async def register(
     except IntegrityError as exc:
         raise Conflict("You are already registered for this event.") from exc
     await refresh_search_text(db, participant.id)
+    await queue_registration_mail(db, participant.id, participant.status)
     return await get_participant(db, event, participant.id)
 
 
@@ -222,8 +224,11 @@ async def set_status(
     check_status(status, errors)
     if errors:
         raise ValidationFailed(errors)
+    was = participant.status
     participant.status = status
     await db.flush()
+    if status == "approved" and was != "approved":
+        await queue_registration_mail(db, participant.id, "approved")
     return participant
 
 
