@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from clockevents.db import create_engine, create_session_factory
+from clockevents.notify.jobs import JobRunner
 from clockevents.settings import Settings
 from web import api, pages
 from web.auth import AuthMiddleware, BearerAwareCSRFMiddleware
@@ -34,6 +35,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
+
+    jobs = JobRunner(settings, session_factory)  # reminders, request expiry, mail delivery
+
+    async def start_jobs() -> None:
+        jobs.start()
 
     async def dispose_engine() -> None:
         await engine.dispose()
@@ -73,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=exception_handlers,
         after_request=security_headers,
-        on_shutdown=[dispose_engine],
+        on_startup=[start_jobs],
+        on_shutdown=[jobs.stop, dispose_engine],
         debug=settings.debug,
     )
 
