@@ -230,7 +230,8 @@ async def cancel_my_meeting(
     try:
         await cancel_meeting(db, meeting_id, user, values["reason"])
     except (ValidationFailed, Conflict) as exc:
-        await db.rollback()
+        # Nothing was written: the service checks before it writes, and a lost race is undone
+        # by its savepoint (rolling back here would expire the event and user the page needs).
         errors = exc.fields or {"form": exc.message}
         page = await _my_agenda_page(
             db, event, user, failed=meeting_id, values=values, errors=errors, status=exc.status

@@ -153,7 +153,8 @@ async def move(
     try:
         await move_meeting(db, meeting_id, user, slot=values["slot"], table=values["table"])
     except (ValidationFailed, Conflict) as exc:
-        await db.rollback()
+        # Nothing was written: the service checks before it writes, and a lost race is undone
+        # by its savepoint (rolling back here would expire the event and user the page needs).
         errors = exc.fields or {"form": exc.message}
         page = await _meeting_page(
             db, event, user, meeting_id, values=values, errors=errors, status=exc.status
@@ -178,7 +179,8 @@ async def cancel(
     try:
         await cancel_meeting(db, meeting_id, user, values["reason"])
     except (ValidationFailed, Conflict) as exc:
-        await db.rollback()
+        # Nothing was written: the service checks before it writes, and a lost race is undone
+        # by its savepoint (rolling back here would expire the event and user the page needs).
         errors = exc.fields or {"form": exc.message}
         page = await _meeting_page(
             db, event, user, meeting_id, values=values, errors=errors, status=exc.status
