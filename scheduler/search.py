@@ -138,6 +138,21 @@ def _counts(problem: Problem) -> dict[str, int]:
     return counts
 
 
+def _greedy(problem: Problem) -> dict[str, int] | None:
+    """Earliest-free-slot schedule from scheduler.greedy, if it keeps every hard rule."""
+    try:
+        from scheduler.greedy import solve_greedy
+    except ImportError:  # pragma: no cover - the module is developed alongside this one
+        return None
+    try:
+        found = solve_greedy(problem)
+    except Exception:  # a heuristic failing must never sink the answer
+        return None
+    if check_solution(problem, found.assignments):
+        return None
+    return dict(found.assignments)
+
+
 def _local_search(model: Model, shared: _Shared, budget: float) -> dict[str, int] | None:
     """Seed the search with the large-instance local search (annealing, Kempe chains): on these
     models it reaches near-optimal schedules far sooner than CP-SAT's own search."""
@@ -283,8 +298,12 @@ def solve_model(
 
     first = run(model, cp, (deadline - time.monotonic()) * 0.5, workers, shared.done, report, lp=True)
     if first.assignments is None:
-        status = "infeasible" if first.status == cp_model.INFEASIBLE else "unknown"
-        return _finish(problem, status, None, None, started, model.domains)
+        if first.status == cp_model.INFEASIBLE:
+            return _finish(problem, "infeasible", None, None, started, model.domains)
+        # Out of time before any schedule (a big model eats the limit in building): a greedy
+        # schedule is still far better for the organiser than none.
+        fallback = _greedy(problem)
+        return _finish(problem, "feasible" if fallback else "unknown", fallback, None, started, model.domains)
     if shared.done.is_set():
         return _finish(problem, "feasible", first.assignments, None, started, model.domains)
     best_weight = round(first.objective)
