@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -92,6 +93,18 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """Build (once per zone and years) the VTIMEZONE for the meetings' years and a year around.
+
+    Whole years keep the cache small and the transitions complete; generating 1970-2038 for
+    every feed request would cost more than the rest of the feed. Callers must not mutate it.
+    """
+    return icalendar.Timezone.from_tzinfo(
+        _zone(tzid), tzid=tzid, first_date=date(first_year - 1, 1, 1), last_date=date(last_year + 2, 1, 1)
+    )
+
+
 def room_url(base_url: str, meeting_id: int) -> str:
     """The live room of a meeting."""
     return f"{base_url.rstrip('/')}/meetings/{meeting_id}/room"
@@ -137,15 +150,18 @@ def calendar_for(events: Iterable[icalendar.Event], *, name: str, method: str | 
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
-    starts: list[date] = []
-    for vevent in events:
+    vevents = list(events)
+    zones: dict[str, list[int]] = {}
+    for vevent in vevents:
+        start = vevent["DTSTART"]
+        tzid = start.params.get("TZID")
+        if tzid:
+            zones.setdefault(str(tzid), []).append(start.dt.year)
+    # VTIMEZONE before the VEVENTs that use it: some clients (Outlook) read in one pass.
+    for tzid, years in sorted(zones.items()):
+        cal.add_component(_vtimezone(tzid, min(years), max(years)))
+    for vevent in vevents:
         cal.add_component(vevent)
-        starts.append(vevent.decoded("dtstart").date())
-    if starts:
-        # Only the transitions around the meetings: 1970-2038 would bloat every feed.
-        cal.add_missing_timezones(
-            first_date=min(starts) - timedelta(days=366), last_date=max(starts) + timedelta(days=366)
-        )
     return cal.to_ical()
 
 

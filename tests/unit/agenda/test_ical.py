@@ -88,6 +88,14 @@ def test_meeting_event_fields_exact_in_icalendar() -> None:
         "Let's talk, about; graphene."
     )
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Rome"]
+    assert body.index(b"BEGIN:VTIMEZONE") < body.index(b"BEGIN:VEVENT")
+
+
+def test_meeting_event_utc_event_is_utc_not_floating() -> None:
+    body = calendar_for([meeting_event(_meeting(zone="UTC"), now=NOW)], name="x")
+
+    assert b"DTSTART:20261025T090000Z\r\n" in body
+    assert b"BEGIN:VTIMEZONE" not in body
 
 
 def test_meeting_event_fields_exact_in_vobject() -> None:
