@@ -6,14 +6,16 @@ from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import icalendar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from clockevents.accounts.models import User
 from clockevents.db import utcnow
 from clockevents.notify.jobs import JobRunner
-from clockevents.notify.mail import send_meeting_mail
+from clockevents.notify.mail import queue_agenda_mails, send_meeting_mail
 from clockevents.notify.mail_models import OutboundMail
 from clockevents.settings import Settings
 from tests.integration.notify.conftest import Scene, SmtpServer, free_port
@@ -147,3 +149,23 @@ async def test_smtp_down_keeps_mail_queued_then_delivers(
     await db.refresh(row)
     assert (later.sent, row.status, row.attempts, len(server.inbox.messages)) == (1, "sent", 2, 1)
     assert server.inbox.recipients == [row.to]
+
+
+async def test_agenda_mail_one_per_participant_in_their_zone(db: AsyncSession, scene: Scene) -> None:
+    scene.b.timezone = "America/New_York"
+    await db.commit()
+
+    queued = await queue_agenda_mails(db, scene.event.id, [scene.a.id, scene.b.id, scene.a.id])
+    await db.commit()
+
+    rows = list(await db.scalars(select(OutboundMail).order_by(OutboundMail.id)))
+    assert (queued, [r.kind for r in rows]) == (2, ["agenda", "agenda"])
+    by_to = {r.to: r.text for r in rows}
+    emails = {
+        p.id: (await db.get(User, p.user_id)).email  # type: ignore[union-attr]
+        for p in (scene.a, scene.b)
+    }
+    rome = scene.slot.starts_at.astimezone(ZoneInfo("Europe/Rome")).strftime("%H:%M %Z")
+    new_york = scene.slot.starts_at.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M %Z")
+    assert f"{rome} — Meeting with Bruno Verdi" in by_to[emails[scene.a.id]]
+    assert f"{new_york} — Meeting with Anna Rossi" in by_to[emails[scene.b.id]]
