@@ -28,6 +28,7 @@ from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotFound, ValidationFailed
 from clockevents.events.models import Event
 from clockevents.events.permissions import require_organiser
+from clockevents.registration.validation import is_id
 from scheduler.io import problem_to_dict, solution_to_dict
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ async def _check_free(db: AsyncSession, event: Event, free: list[int], errors: d
     found = set(
         await db.scalars(
             select(Meeting.id).where(
-                Meeting.id.in_(free),
+                Meeting.id.in_([i for i in free if is_id(i)]),  # PostgreSQL refuses ids past 32 bits
                 Meeting.event_id == event.id,
                 Meeting.status == "scheduled",
                 Meeting.published_at.is_not(None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,9 @@ async def list_clusters(db: AsyncSession, event: Event) -> list[Cluster]:
 
 
 async def _name_taken(db: AsyncSession, event: Event, name: str, except_id: int | None = None) -> bool:
-    query = select(Cluster.id).where(Cluster.event_id == event.id, func.lower(Cluster.name) == name.lower())
+    # SQLite's lower() folds ASCII only: the exact match catches "Ärea" against "Ärea".
+    same = or_(Cluster.name == name, func.lower(Cluster.name) == name.lower())
+    query = select(Cluster.id).where(Cluster.event_id == event.id, same)
     if except_id is not None:
         query = query.where(Cluster.id != except_id)
     return await db.scalar(query) is not None
@@ -97,7 +99,13 @@ async def update_cluster(
         raise Conflict("This event already has a cluster with that name.", {"name": "Already in use."})
     cluster.name = clean
     cluster.description = text
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # a concurrent rename took the name first
+        await db.rollback()
+        raise Conflict(
+            "This event already has a cluster with that name.", {"name": "Already in use."}
+        ) from exc
     return cluster
 
 

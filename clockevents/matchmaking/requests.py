@@ -26,6 +26,7 @@ from clockevents.matchmaking.settings import load_settings, parse_optional_int
 from clockevents.notify.mail import queue_request_mail
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
+from clockevents.registration.validation import is_id
 
 OPEN_STATUSES = ("pending", "accepted")
 ACTIVE_EVENT_STATUSES = ("open", "live")
@@ -77,6 +78,9 @@ async def approved_participant(
         return None
     if participant_id is None:
         errors[name] = "Choose a participant."
+        return None
+    if not is_id(participant_id):  # no row has it, and PostgreSQL would refuse the number
+        errors[name] = "No such participant in this event."
         return None
     participant = await db.scalar(
         select(Participant).where(Participant.id == participant_id, Participant.event_id == event.id)
