@@ -22,6 +22,7 @@ from web import api, pages
 from web.auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
+from web.input_guard import reject_impossible_input
 from web.security import security_headers
 from web.templating import configure_environment
 
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_examples=False,
         ),
         exception_handlers=exception_handlers,
+        before_request=reject_impossible_input,
+        # The largest legitimate body is a 2 MB CSV import; refuse bigger ones with 413 unread.
+        request_max_body_size=4_000_000,
         after_request=security_headers,
         on_startup=[start_jobs],
         on_shutdown=[jobs.stop, dispose_engine],
