@@ -169,3 +169,21 @@ async def test_agenda_mail_one_per_participant_in_their_zone(db: AsyncSession, s
     new_york = scene.slot.starts_at.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M %Z")
     assert f"{rome} — Meeting with Bruno Verdi" in by_to[emails[scene.a.id]]
     assert f"{new_york} — Meeting with Anna Rossi" in by_to[emails[scene.b.id]]
+
+
+async def test_cancelled_meeting_mails_other_side_an_itip_cancel(db: AsyncSession, scene: Scene) -> None:
+    from clockevents.agenda.changes import cancel_meeting
+
+    canceller = await db.get(User, scene.a.user_id)
+    await cancel_meeting(db, scene.meeting.id, canceller, "Plans changed")
+    await db.commit()
+
+    rows = list(await db.scalars(select(OutboundMail)))
+    other = await db.get(User, scene.b.user_id)
+    assert [(r.to, r.ics_method) for r in rows] == [(other.email, "CANCEL")]  # type: ignore[union-attr]
+    vevent = icalendar.Calendar.from_ical(rows[0].ics).walk("VEVENT")[0]
+    assert (str(vevent["UID"]), int(vevent["SEQUENCE"]), str(vevent["STATUS"])) == (
+        scene.meeting.uid,
+        1,
+        "CANCELLED",
+    )
