@@ -31,7 +31,7 @@ def check_path_ids(path_params: dict[str, Any]) -> None:
 def _fields_with_nul(value: Any, field: str, found: dict[str, str]) -> None:
     if isinstance(value, str):
         if "\x00" in value:
-            found[field] = NUL_MESSAGE
+            found[field or "body"] = NUL_MESSAGE
     elif isinstance(value, dict):
         for key, item in value.items():
             _fields_with_nul(item, field or str(key), found)
