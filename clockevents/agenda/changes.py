@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.agenda.meetings import zone_of
 from clockevents.agenda.models import Meeting, MeetingSeat, TableBooking
-from clockevents.agenda.problem import LIVE_STATUSES, Person, load_people
+from clockevents.agenda.problem import LIVE_STATUSES, load_people
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import Access, access_for
+from clockevents.notify.mail import send_meeting_mail
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
 
@@ -82,22 +83,6 @@ def _place(event: Event, table: int | None) -> str:
     return f", {'room' if event.format == 'virtual' else 'table'} {table}"
 
 
-async def _send_mail(db: AsyncSession, meeting: Meeting, kind: str, recipients: list[Person]) -> None:
-    """Hook for the e-mail that calendar apps understand (METHOD:CANCEL / REQUEST).
-
-    ``clockevents.notify.mail.send_meeting_mail`` is built in parallel; it is called when present
-    so this module works before and after it lands.
-    """
-    try:
-        from clockevents.notify import mail  # optional until the mail module lands
-    except ImportError:
-        return
-    send = getattr(mail, "send_meeting_mail", None)
-    if send is None:
-        return
-    await send(db, meeting, kind, [p.id for p in recipients])
-
-
 async def cancel_meeting(db: AsyncSession, meeting_id: int, user: User | None, reason: Any = None) -> Meeting:
     """Cancel a live meeting: free its seats and table, raise its sequence, tell the other side.
 
@@ -136,7 +121,8 @@ async def cancel_meeting(db: AsyncSession, meeting_id: int, user: User | None, r
         if reason:
             text += f" Reason: {reason}"
         await notify(db, person.user_id, event.id, "meeting_cancelled", text, url)
-    await _send_mail(db, meeting, "cancelled", recipients)
+    # Both sides get the iTIP CANCEL (the canceller's calendar app holds the meeting too).
+    await send_meeting_mail(db, meeting, "cancelled", [meeting.a_id, meeting.b_id])
     return meeting
 
 
@@ -231,7 +217,7 @@ async def move_meeting(
         other = b if person is a else a
         text = f"Your meeting with {other.name if other else 'your partner'} moved from {before} to {after}."
         await notify(db, person.user_id, event.id, "meeting_moved", text, url)
-    await _send_mail(db, meeting, "moved", recipients)
+    await send_meeting_mail(db, meeting, "moved", [meeting.a_id, meeting.b_id])
     return meeting
 
 

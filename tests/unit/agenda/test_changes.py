@@ -12,6 +12,7 @@ from clockevents.agenda.changes import cancel_meeting, move_meeting
 from clockevents.agenda.models import Meeting, MeetingSeat, TableBooking
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
+from clockevents.notify.mail_models import OutboundMail
 from clockevents.notify.models import Notification
 from clockevents.registration.models import Participant
 from tests.factories.accounts import make_user
@@ -104,6 +105,11 @@ async def _notes(db: AsyncSession) -> list[tuple[int, str, str]]:
     return [(n.user_id, n.kind, n.text) for n in rows]
 
 
+async def _mails(db: AsyncSession) -> list[tuple[str, str, str]]:
+    rows = await db.scalars(select(OutboundMail).order_by(OutboundMail.to))
+    return [(m.to, m.subject, m.ics_method) for m in rows]
+
+
 async def test_cancel_by_participant_frees_seats_and_tells_partner(db: AsyncSession) -> None:
     s = await seed(db)
     ada = await s.user_of(db, s.ada)
@@ -123,6 +129,21 @@ async def test_cancel_by_participant_frees_seats_and_tells_partner(db: AsyncSess
             "Your meeting with Ada Rossi on Sat 24 Oct 2026, 09:00 was cancelled. Reason: Flight cancelled",
         )
     ]
+    ada_mail, bruno_mail = ada.email, (await s.user_of(db, s.bruno)).email
+    assert sorted(await _mails(db)) == sorted(
+        [
+            (
+                ada_mail,
+                "Cancelled: meeting with Bruno Neri (=HYPERLINK(1)) on Sat 24 Oct 2026, 08:00 WEST",
+                "CANCEL",
+            ),
+            (
+                bruno_mail,
+                "Cancelled: meeting with Ada Rossi (Acme Srl) on Sat 24 Oct 2026, 03:00 EDT",
+                "CANCEL",
+            ),
+        ]
+    )
 
 
 async def test_cancel_twice_conflicts(db: AsyncSession) -> None:
@@ -193,6 +214,11 @@ async def test_move_to_free_slot_and_table_replaces_seats_and_notifies(db: Async
     assert (moved.sequence, moved.table) == (1, 3)
     assert await _seats(db, moved) == [(s.ada.id, 3), (s.bruno.id, 3)]
     assert await _booking(db, moved) == [(3, 3)]
+    # Each in their own zone: Lisbon is on winter time (WET) by Sunday, New York not yet.
+    assert sorted((subject, method) for _, subject, method in await _mails(db)) == [
+        ("Meeting with Ada Rossi (Acme Srl) moved to Sun 25 Oct 2026, 04:25 EDT", "REQUEST"),
+        ("Meeting with Bruno Neri (=HYPERLINK(1)) moved to Sun 25 Oct 2026, 08:25 WET", "REQUEST"),
+    ]
     assert await _notes(db) == [
         (
             s.ada.user_id,
