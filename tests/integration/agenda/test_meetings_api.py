@@ -112,6 +112,9 @@ async def test_move_meeting_api_errors(client: AsyncTestClient[Any], db: AsyncSe
     participant = await client.patch(url, json={"slot": 1}, headers=ada)
     anonymous = await client.patch(url, json={"slot": 1})
     unknown = await client.patch("/api/v1/meetings/999999", json={"slot": 1}, headers=owner)
+    not_object = await client.patch(
+        url, content=b"[1]", headers={**owner, "content-type": "application/json"}
+    )
     await client.post(f"{url}/cancel", json={}, headers=owner)
     cancelled = await client.patch(url, json={"slot": 1}, headers=owner)
 
@@ -125,6 +128,7 @@ async def test_move_meeting_api_errors(client: AsyncTestClient[Any], db: AsyncSe
     assert participant.status_code == 403
     assert anonymous.status_code == 401
     assert unknown.status_code == 404
+    assert not_object.status_code == 400
     assert cancelled.status_code == 409
 
 
