@@ -17,6 +17,8 @@ from clockevents.events.permissions import require_organiser, require_owner, req
 from clockevents.registration.models import Participant
 
 MAX_CLUSTERS = 50
+# Ids are 32-bit INTEGER columns.
+MAX_ID = 2**31 - 1
 
 
 def _clean_cluster(name: Any, description: Any) -> tuple[str, str]:
@@ -53,6 +55,8 @@ async def _name_taken(db: AsyncSession, event: Event, name: str, except_id: int 
 
 
 async def _get_cluster(db: AsyncSession, event: Event, cluster_id: int) -> Cluster:
+    if not 0 < cluster_id <= MAX_ID:  # no row has it, and PostgreSQL would refuse the number
+        raise NotFound("No such cluster in this event.")
     cluster = await db.get(Cluster, cluster_id)
     if cluster is None or cluster.event_id != event.id:
         raise NotFound("No such cluster in this event.")
@@ -189,7 +193,7 @@ async def add_role(
         else:
             try:
                 cluster = await _get_cluster(db, event, int(cluster_id))
-            except (NotFound, ValueError, TypeError):
+            except (NotFound, ValueError, TypeError, OverflowError):
                 errors["cluster_id"] = "Choose one of this event's clusters."
     if errors:
         raise ValidationFailed(errors)

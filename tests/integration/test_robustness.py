@@ -223,3 +223,15 @@ async def test_schedule_run_freeing_meeting_ids_beyond_range_is_400(
         "free": f"Not published meetings of this event: -88412189039866, {2**40}."
     }
     assert await _count(db, ScheduleRun) == 0
+
+
+@pytest.mark.parametrize("cluster_id", [3_000_000_000, 10**30, 0])
+async def test_cluster_partner_role_with_impossible_cluster_id_is_400(
+    db: AsyncSession, client: AsyncTestClient[Any], cluster_id: Any
+) -> None:
+    _, auth = await _owner_with_event(db, client)
+    await make_user(db, email="partner@example.org")
+    body = {"email": "partner@example.org", "role": "cluster_partner", "cluster_id": cluster_id}
+    response = await client.post("/api/v1/events/demo/roles", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cluster_id": "Choose one of this event's clusters."}
