@@ -20,10 +20,12 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
 from clockevents.db import utcnow
 from clockevents.errors import ValidationFailed
 from clockevents.events.models import Event, Slot
+from clockevents.events.permissions import require_organiser
 from clockevents.matchmaking.requests import expire_pending
 from clockevents.notify import mail as mails
 from clockevents.notify import transport
@@ -62,6 +64,26 @@ async def set_reminder_minutes(db: AsyncSession, event: Event, value: object) ->
     row.reminder_minutes = value  # type: ignore[assignment]
     await db.flush()
     return reminder_minutes(event, row.reminder_minutes)
+
+
+async def reminder_setting(db: AsyncSession, event: Event, user: User | None) -> tuple[int | None, int]:
+    """The event's configured reminder minutes (None: default) and the minutes in force; organisers only."""
+    await require_organiser(db, event, user)
+    row = await db.get(EventMailSettings, event.id)
+    configured = row.reminder_minutes if row else None
+    return configured, reminder_minutes(event, configured)
+
+
+async def configure_reminders(db: AsyncSession, event: Event, user: User | None, value: object) -> int:
+    """Set the event's reminder lead time as an organiser; ``value`` may be typed text ('' = default)."""
+    await require_organiser(db, event, user)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            value = None
+        elif text.isdigit() and len(text) < 7:
+            value = int(text)
+    return await set_reminder_minutes(db, event, value)
 
 
 async def queue_due_reminders(db: AsyncSession, now: datetime | None = None) -> int:
