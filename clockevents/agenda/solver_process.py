@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,10 @@ def _child(
     stop = threading.Event()
 
     def watch() -> None:
-        stop_flag.wait()
+        # A shared byte polled, not a multiprocessing.Event: setting such an Event waits for
+        # its sleepers to wake, and hangs for ever once the sleeping process has exited.
+        while not stop_flag.value:
+            time.sleep(0.1)
         stop.set()
 
     threading.Thread(target=watch, daemon=True).start()
@@ -59,13 +63,13 @@ def solve_in_process(
 ) -> scheduler.Solution:
     """Solve ``problem`` in a child process; blocks the calling (worker) thread until done."""
     events = _ctx.Queue()
-    stop_flag = _ctx.Event()
+    stop_flag = _ctx.Value("b", 0, lock=False)
     child = _ctx.Process(target=_child, args=(problem, time_limit, workers, events, stop_flag), daemon=True)
     child.start()
     try:
         while True:
             if stop.is_set():
-                stop_flag.set()
+                stop_flag.value = 1
             try:
                 kind, payload = events.get(timeout=0.2)
             except queue.Empty:
@@ -81,7 +85,7 @@ def solve_in_process(
             else:
                 raise RuntimeError(payload)
     finally:
-        stop_flag.set()
+        stop_flag.value = 1
         child.join(timeout=10)
         if child.is_alive():
             child.kill()
