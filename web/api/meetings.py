@@ -13,6 +13,7 @@ from clockevents.accounts.models import User
 from clockevents.agenda.changes import cancel_meeting, move_meeting
 from clockevents.agenda.models import Meeting
 from clockevents.agenda.views import export_csv
+from clockevents.events.models import Slot
 from clockevents.events.services import get_event
 from web.auth import requires_login
 
@@ -32,6 +33,7 @@ class MeetingChanged(msgspec.Struct):
     id: int
     uid: str
     status: str
+    slot: int | None  # the slot's index, as in the agenda and in PATCH
     slot_id: int | None
     table: int | None
     sequence: int
@@ -39,11 +41,13 @@ class MeetingChanged(msgspec.Struct):
     cancelled_at: str | None
 
 
-def changed_out(meeting: Meeting) -> MeetingChanged:
+async def changed_out(db: AsyncSession, meeting: Meeting) -> MeetingChanged:
+    slot = await db.get(Slot, meeting.slot_id) if meeting.slot_id is not None else None
     return MeetingChanged(
         id=meeting.id,
         uid=meeting.uid,
         status=meeting.status,
+        slot=slot.index if slot else None,
         slot_id=meeting.slot_id,
         table=meeting.table,
         sequence=meeting.sequence,
@@ -64,14 +68,14 @@ async def cancel(
 ) -> MeetingChanged:
     """Cancel a meeting (either participant, or staff covering either side); the other side is told."""
     meeting = await cancel_meeting(db, meeting_id, user, data.reason if data else None)
-    return changed_out(meeting)
+    return await changed_out(db, meeting)
 
 
 @patch("/meetings/{meeting_id:int}", operation_id="moveMeeting", tags=TAGS, guards=[requires_login])
 async def move(meeting_id: int, data: MoveIn, db: AsyncSession, user: User) -> MeetingChanged:
     """Move a meeting to another slot and/or table (organisers), checked against every hard rule."""
     meeting = await move_meeting(db, meeting_id, user, slot=data.slot, table=data.table)
-    return changed_out(meeting)
+    return await changed_out(db, meeting)
 
 
 @get(

@@ -89,7 +89,7 @@ async def test_move_meeting_api_moves_and_raises_sequence(
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["table"], body["sequence"], body["status"]) == (2, 1, "scheduled")
+    assert (body["slot"], body["table"], body["sequence"], body["status"]) == (1, 2, 1, "scheduled")
     listed = (await client.get(f"/api/v1/events/{s.event.slug}/meetings", headers=owner)).json()
     moved = next(m for m in listed if m["id"] == s.first.id)
     assert (moved["slot"], moved["starts_at"], moved["starts_at_utc"]) == (
