@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -188,3 +189,25 @@ async def test_cancelled_meeting_mails_both_sides_an_itip_cancel(db: AsyncSessio
             1,
             "CANCELLED",
         )
+
+
+async def test_job_loop_started_delivers_without_a_request(
+    db: AsyncSession, scene: Scene, settings: Settings, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await send_meeting_mail(db, scene.meeting, "scheduled", [scene.a.id])
+    await db.commit()
+    runner = JobRunner(settings, factory, interval=0.1)
+
+    runner.start()
+    status = None
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            await db.rollback()  # a fresh snapshot for every look
+            status = await db.scalar(select(OutboundMail.status))
+            if status == "sent":
+                break
+    finally:
+        await runner.stop()
+
+    assert (status, len(list((settings.data_dir / "outbox").glob("*.eml")))) == ("sent", 1)
