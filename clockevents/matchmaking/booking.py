@@ -22,6 +22,7 @@ from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.matchmaking.parties import own_participant
 from clockevents.registration.models import Participant
+from clockevents.registration.validation import is_id
 
 SLOT_TAKEN = "That slot was just taken; please pick another one."
 
@@ -157,9 +158,11 @@ async def free_slots_for(
     me = await own_participant(db, event, user)
     if me is None:
         raise PermissionDenied("Register for this event to book meetings.")
-    other = await db.scalar(
-        select(Participant).where(Participant.id == other_id, Participant.event_id == event.id)
-    )
+    other = None
+    if is_id(other_id):  # PostgreSQL refuses ids past 32 bits: no such participant either way
+        other = await db.scalar(
+            select(Participant).where(Participant.id == other_id, Participant.event_id == event.id)
+        )
     if other is None:
         raise NotFound("No such participant in this event.")
     if other.id == me.id:

@@ -235,3 +235,15 @@ async def test_cluster_partner_role_with_impossible_cluster_id_is_400(
     response = await client.post("/api/v1/events/demo/roles", json=body, headers=auth)
     assert response.status_code == 400
     assert response.json()["errors"] == {"cluster_id": "Choose one of this event's clusters."}
+
+
+@pytest.mark.parametrize("other", ["-140737488355327", "3000000000", "0"])
+async def test_free_slots_with_participant_id_beyond_range_is_404(
+    db: AsyncSession, client: AsyncTestClient[Any], other: str
+) -> None:
+    event, _ = await _owner_with_event(db, client)
+    me = await make_user(db, email="me@example.org")
+    await make_participant(db, event, user=me)
+    auth = bearer(await api_token(client, "me@example.org"))
+    response = await client.get(f"/api/v1/events/demo/free-slots?with={other}", headers=auth)
+    assert response.status_code == 404
