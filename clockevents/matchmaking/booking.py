@@ -21,8 +21,9 @@ from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionD
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.matchmaking.parties import own_participant
+from clockevents.notify.mail import send_meeting_mail
 from clockevents.registration.models import Participant
-from clockevents.registration.validation import is_id
+from clockevents.registration.validation import MAX_ID, is_id
 
 SLOT_TAKEN = "That slot was just taken; please pick another one."
 
@@ -53,7 +54,7 @@ async def find_slot(db: AsyncSession, event: Event, value: Any) -> Slot | None:
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int):
+    if not isinstance(value, int) or not 0 <= value <= MAX_ID:  # PostgreSQL refuses wider numbers
         return None
     return await db.scalar(select(Slot).where(Slot.event_id == event.id, Slot.index == value))
 
@@ -110,7 +111,16 @@ async def hold_slot(db: AsyncSession, request: MeetingRequest, slot: Slot, statu
         await db.rollback()
         raise Conflict(SLOT_TAKEN, {"slot": SLOT_TAKEN}) from exc
     request.held_slot_id = slot.id
+    if status == "scheduled":
+        await _put_on_agenda(db, meeting)
     return meeting
+
+
+async def _put_on_agenda(db: AsyncSession, meeting: Meeting) -> None:
+    """A confirmed self-booking is on both agendas at once: into the feeds, and invite both."""
+    meeting.published_at = utcnow()
+    await db.flush()
+    await send_meeting_mail(db, meeting, "scheduled", [meeting.a_id, meeting.b_id])
 
 
 async def live_meetings(db: AsyncSession, request_ids: list[int]) -> dict[int, Meeting]:
@@ -131,6 +141,7 @@ async def confirm_hold(db: AsyncSession, request: MeetingRequest) -> Meeting | N
     if meeting is not None and meeting.status == "held":
         meeting.status = "scheduled"
         meeting.sequence += 1
+        await _put_on_agenda(db, meeting)
     return meeting
 
 

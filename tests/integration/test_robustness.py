@@ -19,6 +19,7 @@ from clockevents.events.models import Cluster, Event
 from clockevents.matchmaking.models import MeetingRequest
 from tests.factories.accounts import make_user
 from tests.factories.events import make_event
+from tests.factories.matchmaking import set_matchmaking
 from tests.factories.registration import make_participant
 from tests.helpers import api_token, bearer, csrf_token, form_post, login
 
@@ -247,3 +248,20 @@ async def test_free_slots_with_participant_id_beyond_range_is_404(
     auth = bearer(await api_token(client, "me@example.org"))
     response = await client.get(f"/api/v1/events/demo/free-slots?with={other}", headers=auth)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("slot", [3_000_000_000, -3_000_000_000, "99999999999"])
+async def test_self_booked_request_with_slot_beyond_range_is_400(
+    db: AsyncSession, client: AsyncTestClient[Any], slot: Any
+) -> None:
+    event, _ = await _owner_with_event(db, client)
+    await set_matchmaking(db, event, scheduling_mode="self_booking")
+    me = await make_user(db, email="me@example.org")
+    await make_participant(db, event, user=me)
+    other = await make_participant(db, event)
+    auth = bearer(await api_token(client, "me@example.org"))
+    body = {"to": other.id, "slot": slot}
+    response = await client.post("/api/v1/events/demo/meeting-requests", json=body, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"slot": "No such slot in this event."}
+    assert await _count(db, MeetingRequest) == 0
