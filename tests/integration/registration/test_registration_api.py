@@ -306,16 +306,23 @@ async def test_register_api_huge_organisation_id_is_400(
     assert response.json()["errors"] == {"organisation_id": "This organisation does not exist."}
 
 
-async def test_nul_characters_are_dropped_not_500(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
+async def test_nul_characters_are_refused_per_field_not_500(
+    db: AsyncSession, client: AsyncTestClient[Any]
+) -> None:
     event, _, token = await setup(db, client)
     data = body(event.clusters[0].id, pitch="Mar\x00ble", keywords=["st\x00one"])
     response = await client.post(
         f"/api/v1/events/{event.slug}/participants", json=data, headers=bearer(token)
     )
-    assert response.status_code == 201, response.text
-    assert (response.json()["pitch"], response.json()["keywords"]) == ("Marble", ["stone"])
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"] == {
+        "pitch": "Remove the control characters.",
+        "keywords": "Remove the control characters.",
+    }
+    mine = await client.get(f"/api/v1/events/{event.slug}/participants/me", headers=bearer(token))
+    assert mine.status_code == 404  # nothing was registered
     found = await client.get("/api/v1/organisations", params={"q": "Mar\x00ble"}, headers=bearer(token))
-    assert found.status_code == 200
+    assert found.status_code == 400
 
 
 async def test_every_registration_route_needs_login(db: AsyncSession, client: AsyncTestClient[Any]) -> None:
