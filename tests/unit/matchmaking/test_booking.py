@@ -11,6 +11,7 @@ from clockevents.db import create_engine, create_session_factory
 from clockevents.errors import Conflict, ValidationFailed
 from clockevents.events.models import Slot
 from clockevents.matchmaking import services
+from clockevents.notify.mail_models import OutboundMail
 from clockevents.settings import Settings
 from tests.factories.accounts import make_user
 from tests.factories.matchmaking import make_request, set_matchmaking
@@ -51,6 +52,10 @@ async def test_self_booking_holds_slot_then_accept_schedules(db: AsyncSession, w
     await db.commit()
     await db.refresh(meeting)
     assert (meeting.status, meeting.sequence) == ("scheduled", 1)
+    assert meeting.published_at is not None  # on both agendas: in the calendar feeds too
+    invites = (await db.scalars(select(OutboundMail).where(OutboundMail.ics_method == "REQUEST"))).all()
+    assert len(invites) == 2
+    assert all(f"UID:{meeting.uid}" in mail.ics for mail in invites)
     with pytest.raises(Conflict):  # on the agenda now: cancel through the organisers
         await services.cancel_request(db, world.alice_user, request.id)
 
