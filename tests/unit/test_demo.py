@@ -93,6 +93,7 @@ async def test_seed_demo_same_seed_same_people(db: AsyncSession) -> None:
     for model in (Participant, Organisation, Event, User):
         await db.execute(delete(model))
     await db.commit()
+    db.expunge_all()  # the bulk deletes bypassed the session: forget the objects it still holds
     await seed_demo(db, OPTIONS)
     await db.commit()
     assert await _people(db) == first
