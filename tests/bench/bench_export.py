@@ -36,7 +36,7 @@ from clockevents.events.models import Cluster, Event, EventRole, EventSession, S
 from clockevents.matchmaking.models import MeetingRequest  # noqa: E402
 from clockevents.registration.models import Organisation, Participant  # noqa: E402
 from clockevents.settings import Settings  # noqa: E402
-from tests.bench.bench_directory import scratch_database  # noqa: E402
+from tests.bench.common import scratch_database  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 BAR_S = 1.0
@@ -170,7 +170,7 @@ async def seed(factory: Any, participants: int, meetings: int, seed_value: int) 
 
 
 async def run_one(url: str | None, participants: int, meetings: int, repeat: int, seed_value: int) -> bool:
-    async with scratch_database(url) as (label, db_url):
+    async with scratch_database(url, "bench_export") as (label, db_url):
         engine = create_engine(db_url)
         factory = create_session_factory(engine)
         began = time.perf_counter()

@@ -18,8 +18,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,44 +35,12 @@ from clockevents.demo import PARTICIPANT_EMAIL, DemoOptions, seed_demo  # noqa: 
 from clockevents.demo_data import DEMO_SLUG  # noqa: E402
 from clockevents.events.models import Slot  # noqa: E402
 from clockevents.events.services import get_event  # noqa: E402
-from clockevents.migrate import upgrade  # noqa: E402
 from clockevents.registration.models import Participant  # noqa: E402
-from clockevents.settings import Settings, normalise_database_url  # noqa: E402
+from clockevents.settings import Settings  # noqa: E402
+from tests.bench.common import scratch_database  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 BAR_MS = 20.0
-
-
-@asynccontextmanager
-async def scratch_database(url: str | None) -> AsyncIterator[tuple[str, str]]:
-    """Yield (label, URL) of an empty migrated database: a temporary SQLite file or a PostgreSQL copy."""
-    if url is None:
-        with tempfile.TemporaryDirectory() as folder:
-            db_url = f"sqlite+aiosqlite:///{folder}/bench.db"
-            await asyncio.to_thread(upgrade, db_url)
-            yield "SQLite", db_url
-        return
-    import asyncpg
-
-    url = normalise_database_url(url)
-    base, _, _ = url.rpartition("/")
-    name = f"bench_feeds_{uuid.uuid4().hex[:10]}"
-    admin_dsn = base.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    db_url = f"{base}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, db_url)
-        yield "PostgreSQL", db_url
-    finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 def meeting_rows(
@@ -149,7 +115,7 @@ async def time_feed(db_url: str, tokens: list[str], requests: int) -> tuple[list
 
 
 async def run_one(url: str | None, participants: int, meetings: int, requests: int, seed: int) -> bool:
-    async with scratch_database(url) as (label, db_url):
+    async with scratch_database(url, "bench_feeds") as (label, db_url):
         engine = create_engine(db_url)
         factory = create_session_factory(engine)
         start = time.perf_counter()
