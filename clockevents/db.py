@@ -8,7 +8,6 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -75,9 +74,9 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
 def create_engine(database_url: str) -> AsyncEngine:
     """Create the async engine for ``database_url`` (SQLite file or PostgreSQL)."""
     if database_url.startswith("sqlite"):
-        # One connection per use: SQLite serialises writers anyway, and pooled
-        # connections across event loops (tests, CLI) cause more trouble than they save.
-        return create_async_engine(database_url, poolclass=NullPool, connect_args={"timeout": 30})
+        # Pooled: opening a connection and setting its pragmas costs more than a typical query.
+        # An engine belongs to one event loop (one per app instance, CLI command or test).
+        return create_async_engine(database_url, pool_size=5, max_overflow=15, connect_args={"timeout": 30})
     return create_async_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
