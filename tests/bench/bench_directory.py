@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
 import re
 import statistics
@@ -35,7 +34,7 @@ from clockevents.events.services import get_event  # noqa: E402
 from clockevents.registration import directory  # noqa: E402
 from clockevents.registration.models import Participant  # noqa: E402
 from clockevents.settings import Settings  # noqa: E402
-from tests.bench.common import scratch_database  # noqa: E402
+from tests.bench.common import bench_database_urls, scratch_database  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 BAR_MS = 50.0
@@ -178,10 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=240)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    urls: list[str | None] = [None]
-    pg = os.environ.get("DATABASE_URL", "")
-    if pg.startswith(("postgres://", "postgresql")):
-        urls.append(pg)
+    urls = bench_database_urls()
     results = [asyncio.run(run_one(url, args.participants, args.requests, args.seed)) for url in urls]
     return 0 if all(results) else 1
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
 import statistics
 import sys
@@ -36,7 +35,7 @@ from clockevents.events.models import Cluster, Event, EventRole, EventSession, S
 from clockevents.matchmaking.models import MeetingRequest  # noqa: E402
 from clockevents.registration.models import Organisation, Participant  # noqa: E402
 from clockevents.settings import Settings  # noqa: E402
-from tests.bench.common import scratch_database  # noqa: E402
+from tests.bench.common import bench_database_urls, scratch_database  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 BAR_S = 1.0
@@ -213,10 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    urls: list[str | None] = [None]
-    pg = os.environ.get("DATABASE_URL", "")
-    if pg.startswith(("postgres://", "postgresql")):
-        urls.append(pg)
+    urls = bench_database_urls()
     results = [
         asyncio.run(run_one(url, args.participants, args.meetings, args.repeat, args.seed)) for url in urls
     ]

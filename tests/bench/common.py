@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -10,6 +11,15 @@ from contextlib import asynccontextmanager
 
 from clockevents.migrate import upgrade
 from clockevents.settings import normalise_database_url
+
+
+def bench_database_urls() -> list[str | None]:
+    """The databases to measure: SQLite (None) always, PostgreSQL too when DATABASE_URL names one."""
+    urls: list[str | None] = [None]
+    pg = os.environ.get("DATABASE_URL", "")
+    if pg.startswith(("postgres://", "postgresql")):
+        urls.append(pg)
+    return urls
 
 
 @asynccontextmanager
