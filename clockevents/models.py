@@ -7,12 +7,24 @@ from clockevents.agenda.feed_models import CalendarFeedToken
 from clockevents.agenda.models import Meeting, MeetingSeat, ScheduleRun, TableBooking
 from clockevents.db import Base
 from clockevents.events.models import Cluster, Event, EventRole, EventSession, Slot
+from clockevents.live.models import (
+    Attendance,
+    LiveChannel,
+    LiveMessage,
+    RoomNote,
+    Workshop,
+    WorkshopQuestion,
+    WorkshopRegistration,
+    WorkshopSlot,
+    WorkshopVote,
+)
 from clockevents.matchmaking.models import MatchmakingSettings, MeetingRequest
 from clockevents.notify.mail_models import EventMailSettings, MailPreference, OutboundMail
 from clockevents.notify.models import Notification
 from clockevents.registration.models import Opportunity, Organisation, Participant
 
 __all__ = [
+    "Attendance",
     "AuthToken",
     "Base",
     "CalendarFeedToken",
@@ -21,6 +33,8 @@ __all__ = [
     "EventMailSettings",
     "EventRole",
     "EventSession",
+    "LiveChannel",
+    "LiveMessage",
     "LoginAttempt",
     "MailPreference",
     "MatchmakingSettings",
@@ -32,8 +46,14 @@ __all__ = [
     "Organisation",
     "OutboundMail",
     "Participant",
+    "RoomNote",
     "ScheduleRun",
     "Slot",
     "TableBooking",
     "User",
+    "Workshop",
+    "WorkshopQuestion",
+    "WorkshopRegistration",
+    "WorkshopSlot",
+    "WorkshopVote",
 ]
