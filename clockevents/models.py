@@ -7,6 +7,7 @@ from clockevents.agenda.feed_models import CalendarFeedToken
 from clockevents.agenda.models import Meeting, MeetingSeat, ScheduleRun, TableBooking
 from clockevents.db import Base
 from clockevents.events.models import Cluster, Event, EventRole, EventSession, Slot
+from clockevents.followup.models import FollowUpComment, FollowUpTask, MeetingOutcome, SurveyInvitation
 from clockevents.live.models import (
     Attendance,
     LiveChannel,
@@ -33,12 +34,15 @@ __all__ = [
     "EventMailSettings",
     "EventRole",
     "EventSession",
+    "FollowUpComment",
+    "FollowUpTask",
     "LiveChannel",
     "LiveMessage",
     "LoginAttempt",
     "MailPreference",
     "MatchmakingSettings",
     "Meeting",
+    "MeetingOutcome",
     "MeetingRequest",
     "MeetingSeat",
     "Notification",
@@ -49,6 +53,7 @@ __all__ = [
     "RoomNote",
     "ScheduleRun",
     "Slot",
+    "SurveyInvitation",
     "TableBooking",
     "User",
     "Workshop",
