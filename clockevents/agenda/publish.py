@@ -19,7 +19,7 @@ from clockevents.db import utcnow
 from clockevents.errors import Conflict
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
-from clockevents.notify.mail import queue_agenda_mails
+from clockevents.notify.mail import queue_agenda_mails, queue_meeting_mails
 from clockevents.notify.services import notify
 from scheduler.tables import assign_tables
 
@@ -292,6 +292,7 @@ async def publish_run(
             )
         )
     }
+    invitations: list[tuple[Meeting, str]] = []  # (meeting, mail kind) for every calendar change
     try:
         for c in rewrite:
             meeting = c.row
@@ -301,7 +302,9 @@ async def publish_run(
                 meeting.cancelled_at = now
                 meeting.cancel_reason = "Removed from the agenda when it was rebuilt."
                 meeting.sequence += 1
+                invitations.append((meeting, "cancelled"))
                 continue
+            sequence = meeting.sequence if meeting is not None else None
             if meeting is None:
                 request = requests[parse_id(c.meeting)[1]]
                 meeting = Meeting(
@@ -324,6 +327,8 @@ async def publish_run(
             meeting.published_at = now
             meeting.cancelled_at = None
             meeting.cancel_reason = ""
+            if sequence is None or meeting.sequence != sequence:  # new, or a change calendars must see
+                invitations.append((meeting, "scheduled" if c.kind == "added" else "moved"))
             await db.flush()
             db.add_all(
                 [
@@ -344,5 +349,8 @@ async def publish_run(
             db, person.user_id, event.id, "agenda", f"Your agenda for {event.title} has changed.", url
         )
     await queue_agenda_mails(db, event.id, touched)
+    # The iTIP invitations (REQUEST for new and changed meetings, CANCEL for removed ones) go
+    # in this same transaction: the outbox rows commit or vanish with the agenda.
+    await queue_meeting_mails(db, event, invitations)
     await db.flush()
     return run

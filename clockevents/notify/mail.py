@@ -7,7 +7,7 @@ Links and calendar URLs are written with ``BASE_URL_MARK`` and filled in with th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,17 +15,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda import ical
 from clockevents.agenda.models import Meeting
+from clockevents.agenda.problem import Person, load_people
 from clockevents.errors import NotAuthenticated, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.notify.mail_models import MAIL_KINDS, MailPreference
-from clockevents.notify.outbox import enqueue
+from clockevents.notify.outbox import Draft, chunks, enqueue, enqueue_many
 from clockevents.notify.transport import BASE_URL_MARK
 from clockevents.registration.models import Organisation, Participant
 
@@ -135,25 +136,29 @@ async def set_preferences(db: AsyncSession, user: User | None, data: Mapping[str
 async def recipients(db: AsyncSession, participant_ids: Iterable[int], kind: str) -> list[Recipient]:
     """The participants among ``participant_ids`` with an active account who want ``kind`` mail."""
     wanted = sorted(set(participant_ids))
-    if not wanted:
-        return []
-    rows = (
-        await db.execute(
-            select(Participant.id, User.id, User.email, User.name, Participant.timezone, Organisation.name)
-            .join(User, User.id == Participant.user_id)
-            .join(Organisation, Organisation.id == Participant.organisation_id)
-            .where(Participant.id.in_(wanted), User.is_active.is_(True))
-        )
-    ).all()
-    off = set(
-        await db.scalars(
-            select(MailPreference.user_id).where(
-                MailPreference.user_id.in_([r[1] for r in rows]),
-                MailPreference.kind == kind,
-                MailPreference.enabled.is_(False),
+    rows: list[Any] = []
+    for part in chunks(wanted):
+        rows += (
+            await db.execute(
+                select(
+                    Participant.id, User.id, User.email, User.name, Participant.timezone, Organisation.name
+                )
+                .join(User, User.id == Participant.user_id)
+                .join(Organisation, Organisation.id == Participant.organisation_id)
+                .where(Participant.id.in_(part), User.is_active.is_(True))
+            )
+        ).all()
+    off: set[int] = set()
+    for part in chunks(sorted({row[1] for row in rows})):
+        off.update(
+            await db.scalars(
+                select(MailPreference.user_id).where(
+                    MailPreference.user_id.in_(part),
+                    MailPreference.kind == kind,
+                    MailPreference.enabled.is_(False),
+                )
             )
         )
-    )
     return [Recipient(*row) for row in rows if row[1] not in off]
 
 
@@ -197,31 +202,59 @@ async def queue_registration_mail(db: AsyncSession, participant_id: int, what: s
 # -- meetings and requests --------------------------------------------------------------------
 
 
-async def _invitation(
-    db: AsyncSession, event: Event, meeting_id: int, participant_id: int, method: str
-) -> str:
-    """The iTIP calendar of one meeting for one participant ('' if it is not on their agenda)."""
-    meetings = await ical.calendar_meetings(
-        db, event, participant_id, base_url=BASE_URL_MARK, meeting_ids=[meeting_id]
+def _calendar_view(
+    event: Event,
+    meeting: Meeting,
+    slot: Slot,
+    me: int,
+    people: Mapping[int, Person],
+    message: str,
+) -> ical.CalendarMeeting:
+    """What participant ``me``'s calendar shows of ``meeting``: the feed's entry, built from rows in hand."""
+    other = meeting.b_id if meeting.a_id == me else meeting.a_id
+    return ical.CalendarMeeting(
+        id=meeting.id,
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        status=meeting.status,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        zone=event.timezone,
+        event_title=event.title,
+        event_format=event.format,
+        table=meeting.table,
+        room_url=ical.room_url(BASE_URL_MARK, meeting.id),
+        me=people.get(me) or Person(me, "You", "", None),
+        partner=people.get(other) or Person(other, f"Participant {other}", "", None),
+        message=message,
+        created=meeting.published_at or meeting.created_at,
+        last_modified=meeting.updated_at,
     )
-    if not meetings:
-        return ""
-    vevents = [ical.meeting_event(m, method=method) for m in meetings]
-    return ical.calendar_for(vevents, name=event.title, method=method).decode()
 
 
-async def _slot_of(db: AsyncSession, meeting: Meeting) -> Slot | None:
-    return await db.get(Slot, meeting.slot_id) if meeting.slot_id is not None else None
+def _on_agenda(meeting: Meeting) -> bool:
+    """Whether the meeting is in its participants' feeds (so an invitation can match it)."""
+    return meeting.published_at is not None and meeting.status in ical.FEED_STATUSES
+
+
+async def _people(db: AsyncSession, ids: Iterable[int]) -> dict[int, Person]:
+    people: dict[int, Person] = {}
+    for part in chunks(sorted(set(ids))):
+        people.update(await load_people(db, part))
+    return people
 
 
 async def _labels(db: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
-    rows = await db.execute(
-        select(Participant.id, User.name, Organisation.name)
-        .join(Organisation, Organisation.id == Participant.organisation_id)
-        .outerjoin(User, User.id == Participant.user_id)
-        .where(Participant.id.in_(list(ids)))
-    )
-    return {pid: f"{name} ({org})" if name else org for pid, name, org in rows.all()}
+    labels: dict[int, str] = {}
+    for part in chunks(sorted(set(ids))):
+        rows = await db.execute(
+            select(Participant.id, User.name, Organisation.name)
+            .join(Organisation, Organisation.id == Participant.organisation_id)
+            .outerjoin(User, User.id == Participant.user_id)
+            .where(Participant.id.in_(part))
+        )
+        labels.update({pid: f"{name} ({org})" if name else org for pid, name, org in rows.all()})
+    return labels
 
 
 def _place(event: Event, table: int | None) -> str:
@@ -237,47 +270,86 @@ MEETING_SUBJECTS = {
 }
 
 
+async def queue_meeting_mails(
+    db: AsyncSession,
+    event: Event,
+    changes: Sequence[tuple[Meeting, str]],
+    participant_ids: Iterable[int] | None = None,
+) -> int:
+    """Queue one iTIP mail per participant per ``(meeting, kind)`` of ``event``; return mails queued.
+
+    ``kind`` is "scheduled" or "moved" (METHOD:REQUEST) or "cancelled" (METHOD:CANCEL, the
+    event STATUS:CANCELLED); a cancelled meeting always gets a CANCEL. UID and SEQUENCE are the
+    feed's, so a calendar updates its copy. Both sides are written to unless ``participant_ids``
+    narrows them, each only if they want "agenda" mail. Keyed by meeting, sequence, method and
+    participant: the same change never mails anyone twice. A fixed handful of queries whatever
+    the number of meetings, so a whole agenda's publication stays one quick transaction.
+    """
+    if not changes:
+        return 0
+    wanted = set(participant_ids) if participant_ids is not None else None
+    sides = {p for m, _ in changes for p in (m.a_id, m.b_id) if wanted is None or p in wanted}
+    readers = {r.participant_id: r for r in await recipients(db, sides, "agenda")}
+    if not readers:
+        return 0
+    slots = {s.id: s for s in await db.scalars(select(Slot).where(Slot.event_id == event.id))}
+    labels = await _labels(db, {p for m, _ in changes for p in (m.a_id, m.b_id)})
+    shown = [m for m, _ in changes if _on_agenda(m) and m.slot_id in slots]
+    people = await _people(db, {p for m in shown for p in (m.a_id, m.b_id)})
+    messages: dict[int, str] = {}
+    for part in chunks(sorted({m.request_id for m in shown if m.request_id is not None})):
+        rows = await db.execute(
+            select(MeetingRequest.id, MeetingRequest.message).where(MeetingRequest.id.in_(part))
+        )
+        messages.update({rid: message or "" for rid, message in rows.all()})
+    link = agenda_link(event)
+    drafts: list[Draft] = []
+    for meeting, kind in changes:
+        method = "CANCEL" if kind == "cancelled" or meeting.status == "cancelled" else "REQUEST"
+        slot = slots.get(meeting.slot_id) if meeting.slot_id is not None else None
+        for me in (meeting.a_id, meeting.b_id):
+            r = readers.get(me)
+            if r is None:
+                continue
+            other = labels.get(meeting.b_id if me == meeting.a_id else meeting.a_id, "your partner")
+            when = local(slot.starts_at, r.timezone) if slot else "a time to be set"
+            subject = MEETING_SUBJECTS.get(kind, MEETING_SUBJECTS["scheduled"]).format(other=other, when=when)
+            lines = [subject + "."]
+            if method == "CANCEL" and meeting.cancel_reason:
+                lines.append(f"Reason: {meeting.cancel_reason}")
+            if method == "REQUEST" and (place := _place(event, meeting.table)):
+                lines.append(place)
+            ics = ""
+            if slot is not None and _on_agenda(meeting):
+                view = _calendar_view(
+                    event, meeting, slot, me, people, messages.get(meeting.request_id or 0, "")
+                )
+                vevent = ical.meeting_event(view, method=method)
+                ics = ical.calendar_for([vevent], name=event.title, method=method).decode()
+                lines.append("Your calendar app can add this meeting from the attached invitation.")
+            text, html = render(r.name, subject, lines, event, link, "Your agenda")
+            drafts.append(
+                Draft(
+                    to=r.email,
+                    subject=subject,
+                    text=text,
+                    html=html,
+                    ics=ics,
+                    ics_method=method if ics else "",
+                    kind="agenda",
+                    dedupe_key=f"meeting:{meeting.id}:seq:{meeting.sequence}:{method.lower()}:participant:{me}",
+                )
+            )
+    return await enqueue_many(db, drafts)
+
+
 async def send_meeting_mail(
     db: AsyncSession, meeting: Meeting, kind: str, participant_ids: Iterable[int]
 ) -> int:
-    """Queue an iTIP mail about ``meeting`` to each of ``participant_ids``; return mails queued.
-
-    ``kind`` is "scheduled" or "moved" (METHOD:REQUEST) or "cancelled" (METHOD:CANCEL, the
-    event STATUS:CANCELLED). UID and SEQUENCE are the feed's, so a calendar updates its copy.
-    Keyed by meeting, sequence and participant: the same change never mails anyone twice.
-    """
-    method = "CANCEL" if kind == "cancelled" or meeting.status == "cancelled" else "REQUEST"
+    """Queue an iTIP mail about one ``meeting`` to each of ``participant_ids`` (see ``queue_meeting_mails``)."""
     event = await db.get(Event, meeting.event_id)
     assert event is not None
-    slot = await _slot_of(db, meeting)
-    labels = await _labels(db, (meeting.a_id, meeting.b_id))
-    count = 0
-    for r in await recipients(db, participant_ids, "agenda"):
-        other = labels.get(meeting.b_id if r.participant_id == meeting.a_id else meeting.a_id, "your partner")
-        when = local(slot.starts_at, r.timezone) if slot else "a time to be set"
-        subject = MEETING_SUBJECTS.get(kind, MEETING_SUBJECTS["scheduled"]).format(other=other, when=when)
-        lines = [subject + "."]
-        if method == "CANCEL" and meeting.cancel_reason:
-            lines.append(f"Reason: {meeting.cancel_reason}")
-        if method == "REQUEST" and (place := _place(event, meeting.table)):
-            lines.append(place)
-        lines.append("Your calendar app can add this meeting from the attached invitation.")
-        ics = await _invitation(db, event, meeting.id, r.participant_id, method)
-        text, html = render(r.name, subject, lines, event, agenda_link(event), "Your agenda")
-        key = f"meeting:{meeting.id}:seq:{meeting.sequence}:{method.lower()}:participant:{r.participant_id}"
-        queued = await enqueue(
-            db,
-            to=r.email,
-            subject=subject,
-            text=text,
-            html=html,
-            ics=ics if ics else "",
-            ics_method=method if ics else "",
-            kind="agenda",
-            dedupe_key=key,
-        )
-        count += queued is not None
-    return count
+    return await queue_meeting_mails(db, event, [(meeting, kind)], participant_ids)
 
 
 async def queue_request_mail(db: AsyncSession, request_id: int, what: str) -> int:
@@ -324,23 +396,49 @@ async def queue_request_mail(db: AsyncSession, request_id: int, what: str) -> in
 
 
 async def queue_agenda_mails(db: AsyncSession, event_id: int, participant_ids: Iterable[int]) -> int:
-    """Queue one "your agenda changed" mail per participant, listing their meetings in their zone."""
+    """Queue one "your agenda changed" mail per participant, listing their meetings in their zone.
+
+    The meetings of all the participants are read at once, so the cost does not grow by a query
+    per participant.
+    """
     event = await db.get(Event, event_id)
     assert event is not None
+    readers = await recipients(db, participant_ids, "agenda")
+    if not readers:
+        return 0
+    ids = sorted({r.participant_id for r in readers})
+    found: dict[int, tuple[Meeting, datetime]] = {}
+    for part in chunks(ids):
+        rows = await db.execute(
+            select(Meeting, Slot.starts_at)
+            .join(Slot, Slot.id == Meeting.slot_id)
+            .where(
+                Meeting.event_id == event.id,
+                Meeting.status == "scheduled",
+                Meeting.published_at.is_not(None),
+                or_(Meeting.a_id.in_(part), Meeting.b_id.in_(part)),
+            )
+        )
+        found.update({meeting.id: (meeting, starts_at) for meeting, starts_at in rows.all()})
+    agenda: dict[int, list[tuple[datetime, int, Meeting]]] = {}
+    for meeting, starts_at in found.values():
+        for me in (meeting.a_id, meeting.b_id):
+            agenda.setdefault(me, []).append((starts_at, meeting.id, meeting))
+    people = await _people(db, {p for m, _ in found.values() for p in (m.a_id, m.b_id)})
     subject = f"Your agenda for {event.title} has changed"
-    count = 0
-    for r in await recipients(db, participant_ids, "agenda"):
-        meetings = await ical.calendar_meetings(db, event, r.participant_id, base_url=BASE_URL_MARK)
+    drafts: list[Draft] = []
+    for r in readers:
         lines = [f"The organisers published the agenda for {event.title}. Your meetings:"]
-        lines += [
-            f"{local(m.starts_at, r.timezone)} — {m.summary}{', ' + _place(event, m.table) if m.table else ''}"
-            for m in meetings
-            if m.status == "scheduled"
-        ] or ["You have no meetings on the agenda at the moment."]
+        for starts_at, _, m in sorted(agenda.get(r.participant_id, []), key=lambda item: item[:2]):
+            other = m.b_id if m.a_id == r.participant_id else m.a_id
+            partner = people.get(other) or Person(other, f"Participant {other}", "", None)
+            place = f", {_place(event, m.table)}" if m.table else ""
+            lines.append(f"{local(starts_at, r.timezone)} — Meeting with {partner.label}{place}")
+        if len(lines) == 1:
+            lines.append("You have no meetings on the agenda at the moment.")
         text, html = render(r.name, subject, lines, event, agenda_link(event), "Your agenda")
-        await enqueue(db, to=r.email, subject=subject, text=text, html=html, kind="agenda")
-        count += 1
-    return count
+        drafts.append(Draft(to=r.email, subject=subject, text=text, html=html, kind="agenda"))
+    return await enqueue_many(db, drafts)
 
 
 async def queue_reminder(db: AsyncSession, meeting: Meeting, slot: Slot, event: Event, minutes: int) -> int:
