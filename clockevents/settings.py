@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("var")
@@ -30,6 +31,16 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def mail_from_address(value: str) -> str:
+    """Return MAIL_FROM trimmed, or refuse a value that holds no address (every mail would bounce)."""
+    value = value.strip()
+    if value and "@" not in parseaddr(value)[1]:
+        raise ValueError(
+            f"MAIL_FROM must be an address such as 'clockevents <noreply@example.org>', not {value!r}"
+        )
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Pick the async driver for a plain ``postgresql://`` or ``sqlite://`` URL."""
     if url.startswith("postgres://"):
@@ -51,6 +62,8 @@ class Settings:
     redis_url: str | None = None
     smtp_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # The From of every mail; empty means "clockevents <no-reply@HOST>" with BASE_URL's host.
+    mail_from: str = ""
     debug: bool = False
     secure_cookies: bool = False
     login_attempts_per_window: int = 10
@@ -71,6 +84,7 @@ class Settings:
             data_dir=data_dir,
             redis_url=env.get("REDIS_URL") or None,
             smtp_url=env.get("SMTP_URL") or None,
+            mail_from=mail_from_address(env.get("MAIL_FROM", "")),
             base_url=base_url.rstrip("/"),
             debug=env.get("DEBUG", "") in {"1", "true", "yes"},
             secure_cookies=base_url.startswith("https://"),

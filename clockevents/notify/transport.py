@@ -29,10 +29,9 @@ MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def sender_address(settings: Settings) -> str:
-    """The From address: ``MAIL_FROM`` in the settings' extras, else no-reply at the site's host."""
-    configured = settings.extra.get("MAIL_FROM")
-    if configured:
-        return configured
+    """The From address: ``MAIL_FROM`` (``settings.mail_from``), else no-reply at the site's host."""
+    if settings.mail_from:
+        return settings.mail_from
     host = urlsplit(settings.base_url).hostname or "localhost"
     if "." not in host:
         host = f"{host}.localdomain"  # a bare host name is not a valid mail domain
