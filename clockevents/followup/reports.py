@@ -1,0 +1,447 @@
+"""The impact report of an event: what its requests, meetings and follow-up came to.
+
+What is counted, and how:
+
+- Scope. Organisers see the whole event, or one cluster when they ask for it. A cluster
+  partner always sees their own cluster, whatever they ask for. A request, meeting, outcome,
+  task or survey answer is in a cluster's scope when either party of its meeting (or request)
+  belongs to that cluster.
+- Requests: every request in scope, then those accepted, declined, expired, pending and
+  cancelled (``MeetingRequest.status``).
+- Meetings: ``scheduled`` counts the meetings with status "scheduled" (a self-booking still
+  waiting for an answer and a cancelled meeting are not; cancelled ones are counted apart).
+  A scheduled meeting is **held** when the room's attendance says so (both parties together
+  for five minutes, ``clockevents.live.attendance``) *or* when both parties reported that it
+  took place: in-person and hybrid events have no room presence, and two matching reports are
+  as strong a sign as any. Attendance wins over the reports, since it is measured. A meeting
+  not held whose slot is over is a **no-show**; one whose slot is still to come is **upcoming**.
+- Ratings: the mean of every rating given (each party rates on its own), two decimals.
+- Outcomes by kind: each party's report counts once under the kind it chose.
+- Confirmed agreements: meetings whose two parties reported the same outcome, other than
+  "none"; counted once per meeting, under that kind.
+- Surveys: invitations sent, answered (used), and the answers per stage.
+- Follow-up tasks: created, and of those done.
+
+Breakdowns by cluster, participant type and country: a meeting-level figure (requests,
+meetings, agreements, tasks) counts once in each group its parties belong to, so a meeting
+between two clusters appears in both rows and the rows do not add up to the total. A
+party-level figure (ratings, outcome reports, survey answers) counts in the reporting party's
+group. The cluster-by-cluster matrices count each held meeting (and each confirmed agreement)
+once, in the cell of its two parties' clusters, mirrored across the diagonal.
+
+The report is built in a handful of queries whatever the event's size: participants,
+requests, meetings, outcomes, surveys and tasks are each read once, attendance in chunks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.accounts.models import User
+from clockevents.agenda.models import Meeting
+from clockevents.db import utcnow
+from clockevents.errors import ValidationFailed
+from clockevents.events.models import PARTICIPANT_TYPES, Cluster, Event, Slot
+from clockevents.events.permissions import require_staff
+from clockevents.followup.models import (
+    OUTCOME_KINDS,
+    SURVEY_STAGES,
+    FollowUpTask,
+    MeetingOutcome,
+    SurveyInvitation,
+)
+from clockevents.live.attendance import summaries
+from clockevents.matchmaking.models import MeetingRequest
+from clockevents.registration.models import Organisation, Participant
+
+REQUEST_FIGURES = ("sent", "accepted", "declined", "expired", "pending", "cancelled")
+AGREEMENT_KINDS = tuple(k for k in OUTCOME_KINDS if k != "none")
+DIMENSIONS = ("cluster", "type", "country")
+NO_CLUSTER = "No cluster"
+TYPE_LABELS = {
+    "business": "Business",
+    "research": "Research",
+    "finance": "Finance",
+    "public_body": "Public body",
+    "other": "Other",
+}
+OUTCOME_LABELS = {
+    "none": "None",
+    "further_contact": "Further contact",
+    "technical_cooperation": "Technical cooperation",
+    "commercial_agreement": "Commercial agreement",
+    "research_cooperation": "Research cooperation",
+    "investment": "Investment",
+    "licence": "Licence",
+}
+STAGE_LABELS = {
+    "no_contact": "No contact since",
+    "negotiation": "In negotiation",
+    "agreement_signed": "Agreement signed",
+    "joint_project": "Joint project",
+}
+
+
+@dataclass
+class Tally:
+    """Every figure of the report, for the whole scope or for one group."""
+
+    requests: Counter[str] = field(default_factory=Counter)  # "sent" and each status
+    scheduled: int = 0
+    held: int = 0
+    no_show: int = 0
+    upcoming: int = 0
+    cancelled: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    agreements: Counter[str] = field(default_factory=Counter)
+    surveys_sent: int = 0
+    surveys_answered: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    tasks: int = 0
+    tasks_done: int = 0
+
+    @property
+    def average_rating(self) -> float | None:
+        return round(self.rating_sum / self.ratings, 2) if self.ratings else None
+
+    @property
+    def confirmed(self) -> int:
+        return sum(self.agreements.values())
+
+    def figures(self) -> dict[str, Any]:
+        """The flat figures, in the order the tables show them."""
+        row: dict[str, Any] = {f"requests_{k}": self.requests[k] for k in REQUEST_FIGURES}
+        row.update(
+            meetings_scheduled=self.scheduled,
+            meetings_held=self.held,
+            meetings_no_show=self.no_show,
+            meetings_upcoming=self.upcoming,
+            meetings_cancelled=self.cancelled,
+            ratings=self.ratings,
+            average_rating=self.average_rating,
+        )
+        row.update({f"outcome_{k}": self.outcomes[k] for k in OUTCOME_KINDS})
+        row["confirmed_agreements"] = self.confirmed
+        row.update(surveys_sent=self.surveys_sent, surveys_answered=self.surveys_answered)
+        row.update({f"survey_{s}": self.stages[s] for s in SURVEY_STAGES})
+        row.update(tasks=self.tasks, tasks_done=self.tasks_done)
+        return row
+
+
+FIGURE_LABELS = {
+    **{f"requests_{k}": f"Requests {k}" for k in REQUEST_FIGURES},
+    "requests_sent": "Requests sent",
+    "meetings_scheduled": "Meetings scheduled",
+    "meetings_held": "Meetings held",
+    "meetings_no_show": "No-shows",
+    "meetings_upcoming": "Meetings still to come",
+    "meetings_cancelled": "Meetings cancelled",
+    "ratings": "Ratings given",
+    "average_rating": "Average rating",
+    **{f"outcome_{k}": f"Outcome: {v}" for k, v in OUTCOME_LABELS.items()},
+    "confirmed_agreements": "Confirmed agreements",
+    "surveys_sent": "Surveys sent",
+    "surveys_answered": "Surveys answered",
+    **{f"survey_{k}": f"Survey: {v}" for k, v in STAGE_LABELS.items()},
+    "tasks": "Follow-up tasks",
+    "tasks_done": "Follow-up tasks done",
+}
+
+
+@dataclass
+class Group:
+    key: str  # cluster id ("" for none), participant type or country code
+    label: str
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class Report:
+    event_slug: str
+    event_title: str
+    generated_at: datetime
+    cluster_id: int | None  # the scope: None for the whole event
+    cluster_name: str | None
+    total: Tally
+    breakdowns: dict[str, list[Group]]  # "cluster" | "type" | "country" -> rows
+    matrix_labels: list[str]
+    matrix_held: list[list[int]]
+    matrix_agreements: list[list[int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (the API's answer)."""
+        total = self.total
+        return {
+            "event": {"slug": self.event_slug, "title": self.event_title},
+            "generated_at": self.generated_at.isoformat(),
+            "scope": {"cluster_id": self.cluster_id, "cluster_name": self.cluster_name},
+            "summary": total.figures(),
+            "outcomes_by_kind": {k: total.outcomes[k] for k in OUTCOME_KINDS},
+            "agreements_by_kind": {k: total.agreements[k] for k in AGREEMENT_KINDS},
+            "survey_stages": {s: total.stages[s] for s in SURVEY_STAGES},
+            "breakdowns": {
+                dim: [{"key": g.key, "label": g.label, **g.tally.figures()} for g in rows]
+                for dim, rows in self.breakdowns.items()
+            },
+            "matrix": {
+                "clusters": list(self.matrix_labels),
+                "held": [list(r) for r in self.matrix_held],
+                "agreements": [list(r) for r in self.matrix_agreements],
+            },
+        }
+
+
+@dataclass(frozen=True)
+class _Person:
+    cluster: str  # cluster id as text, "" for none
+    type: str
+    country: str
+
+    def key(self, dimension: str) -> str:
+        return {"cluster": self.cluster, "type": self.type, "country": self.country}[dimension]
+
+
+class _Builder:
+    """Adds each fact to the total and to the groups of the parties it belongs to."""
+
+    def __init__(self, people: dict[int, _Person]) -> None:
+        self.people = people
+        self.total = Tally()
+        self.groups: dict[str, dict[str, Tally]] = {d: {} for d in DIMENSIONS}
+
+    def _tally(self, dimension: str, key: str) -> Tally:
+        return self.groups[dimension].setdefault(key, Tally())
+
+    def tallies_of_pair(self, a: int, b: int) -> list[Tally]:
+        """The total, then each distinct group of either party (a meeting-level figure)."""
+        found = [self.total]
+        for dim in DIMENSIONS:
+            keys = {self.people[p].key(dim) for p in (a, b) if p in self.people}
+            found += [self._tally(dim, k) for k in sorted(keys)]
+        return found
+
+    def tallies_of_party(self, p: int) -> list[Tally]:
+        """The total, then the party's own groups (a party-level figure)."""
+        person = self.people.get(p)
+        if person is None:
+            return [self.total]
+        return [self.total] + [self._tally(d, person.key(d)) for d in DIMENSIONS]
+
+
+async def _scope_cluster(
+    db: AsyncSession, event: Event, user: User | None, cluster_id: int | None
+) -> tuple[int | None, str | None, list[Cluster]]:
+    access = await require_staff(db, event, user)
+    clusters = list(
+        await db.scalars(select(Cluster).where(Cluster.event_id == event.id).order_by(Cluster.position))
+    )
+    names = {c.id: c.name for c in clusters}
+    if not access.is_organiser:
+        cluster_id = access.cluster_id  # a partner cannot widen (or move) their view
+        if cluster_id is None:
+            return -1, None, clusters  # a partner without a cluster sees nothing
+    elif cluster_id is not None and cluster_id not in names:
+        raise ValidationFailed({"cluster": "No such cluster in this event."})
+    return cluster_id, names.get(cluster_id) if cluster_id is not None else None, clusters
+
+
+async def build_report(
+    db: AsyncSession,
+    event: Event,
+    user: User | None,
+    cluster_id: int | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The event's impact report as ``user`` may see it (staff only; partners: their cluster)."""
+    now = now or utcnow()
+    scope, scope_name, clusters = await _scope_cluster(db, event, user, cluster_id)
+
+    people: dict[int, _Person] = {}
+    rows = await db.execute(
+        select(Participant.id, Participant.cluster_id, Participant.participant_type, Organisation.country)
+        .join(Organisation, Organisation.id == Participant.organisation_id)
+        .where(Participant.event_id == event.id)
+    )
+    for pid, cid, ptype, country in rows:
+        people[pid] = _Person("" if cid is None else str(cid), ptype, country)
+
+    def in_scope(a: int, b: int) -> bool:
+        if scope is None:
+            return True
+        mine = str(scope)
+        return any(p in people and people[p].cluster == mine for p in (a, b))
+
+    build = _Builder(people)
+
+    requests = await db.execute(
+        select(MeetingRequest.sender_id, MeetingRequest.receiver_id, MeetingRequest.status).where(
+            MeetingRequest.event_id == event.id
+        )
+    )
+    for sender, receiver, status in requests:
+        if in_scope(sender, receiver):
+            for t in build.tallies_of_pair(sender, receiver):
+                t.requests["sent"] += 1
+                t.requests[status] += 1
+
+    meetings: dict[int, tuple[int, int, datetime | None]] = {}
+    rows = await db.execute(
+        select(Meeting.id, Meeting.a_id, Meeting.b_id, Meeting.status, Slot.ends_at)
+        .outerjoin(Slot, Slot.id == Meeting.slot_id)
+        .where(Meeting.event_id == event.id, Meeting.status.in_(("scheduled", "cancelled")))
+    )
+    for mid, a, b, status, ends_at in rows:
+        if not in_scope(a, b):
+            continue
+        if status == "cancelled":
+            for t in build.tallies_of_pair(a, b):
+                t.cancelled += 1
+        else:
+            meetings[mid] = (a, b, ends_at)
+
+    outcomes: dict[int, dict[int, tuple[bool, str]]] = {}
+    rows = await db.execute(
+        select(
+            MeetingOutcome.meeting_id,
+            MeetingOutcome.participant_id,
+            MeetingOutcome.took_place,
+            MeetingOutcome.rating,
+            MeetingOutcome.outcome,
+        )
+        .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
+        .where(Meeting.event_id == event.id)
+    )
+    for mid, pid, took_place, rating, kind in rows:
+        if mid not in meetings:
+            continue
+        outcomes.setdefault(mid, {})[pid] = (took_place, kind)
+        for t in build.tallies_of_party(pid):
+            t.outcomes[kind] += 1
+            if rating is not None:
+                t.ratings += 1
+                t.rating_sum += rating
+
+    attendance = await summaries(db, meetings, now)
+    labels = [c.name for c in clusters]
+    index = {str(c.id): i for i, c in enumerate(clusters)}
+    size = len(labels) + 1  # a last row and column for participants without a cluster
+    held_matrix = [[0] * size for _ in range(size)]
+    agreement_matrix = [[0] * size for _ in range(size)]
+
+    def cell(a: int, b: int) -> tuple[int, int]:
+        ia = index.get(people[a].cluster if a in people else "", size - 1)
+        ib = index.get(people[b].cluster if b in people else "", size - 1)
+        return ia, ib
+
+    def bump(matrix: list[list[int]], a: int, b: int) -> None:
+        i, j = cell(a, b)
+        matrix[i][j] += 1
+        if i != j:
+            matrix[j][i] += 1
+
+    for mid, (a, b, ends_at) in meetings.items():
+        reports = outcomes.get(mid, {})
+        summary = attendance.get(mid)
+        both_say_so = len(reports) == 2 and all(took for took, _ in reports.values())
+        held = (summary is not None and summary.held) or both_say_so
+        kinds = {kind for _, kind in reports.values()}
+        agreed = next(iter(kinds)) if len(reports) == 2 and len(kinds) == 1 else None
+        if agreed == "none":
+            agreed = None
+        for t in build.tallies_of_pair(a, b):
+            t.scheduled += 1
+            if held:
+                t.held += 1
+            elif ends_at is not None and ends_at <= now:
+                t.no_show += 1
+            else:
+                t.upcoming += 1
+            if agreed is not None:
+                t.agreements[agreed] += 1
+        if held:
+            bump(held_matrix, a, b)
+        if agreed is not None:
+            bump(agreement_matrix, a, b)
+
+    rows = await db.execute(
+        select(
+            SurveyInvitation.meeting_id,
+            SurveyInvitation.participant_id,
+            SurveyInvitation.used_at,
+            SurveyInvitation.stage,
+        )
+        .join(Meeting, Meeting.id == SurveyInvitation.meeting_id)
+        .where(Meeting.event_id == event.id)
+    )
+    for mid, pid, used_at, stage in rows:
+        if mid not in meetings:
+            continue
+        for t in build.tallies_of_party(pid):
+            t.surveys_sent += 1
+            if used_at is not None:
+                t.surveys_answered += 1
+                if stage is not None:
+                    t.stages[stage] += 1
+
+    rows = await db.execute(
+        select(FollowUpTask.meeting_id, FollowUpTask.done_at).where(FollowUpTask.event_id == event.id)
+    )
+    for mid, done_at in rows:
+        if mid not in meetings:
+            continue
+        a, b, _ = meetings[mid]
+        for t in build.tallies_of_pair(a, b):
+            t.tasks += 1
+            if done_at is not None:
+                t.tasks_done += 1
+
+    no_cluster_used = any(held_matrix[size - 1]) or any(agreement_matrix[size - 1])
+    if not no_cluster_used:
+        held_matrix = [r[:-1] for r in held_matrix[:-1]]
+        agreement_matrix = [r[:-1] for r in agreement_matrix[:-1]]
+    else:
+        labels.append(NO_CLUSTER)
+    return Report(
+        event_slug=event.slug,
+        event_title=event.title,
+        generated_at=now,
+        cluster_id=scope if scope != -1 else None,
+        cluster_name=scope_name,
+        total=build.total,
+        breakdowns=_breakdowns(event, clusters, build),
+        matrix_labels=labels,
+        matrix_held=held_matrix,
+        matrix_agreements=agreement_matrix,
+    )
+
+
+def _breakdowns(event: Event, clusters: list[Cluster], build: _Builder) -> dict[str, list[Group]]:
+    by_cluster = build.groups["cluster"]
+    cluster_rows = [Group(str(c.id), c.name, by_cluster.get(str(c.id), Tally())) for c in clusters]
+    if "" in by_cluster:
+        cluster_rows.append(Group("", NO_CLUSTER, by_cluster[""]))
+    by_type = build.groups["type"]
+    type_keys = [t for t in PARTICIPANT_TYPES if t in event.participant_types or t in by_type]
+    type_keys += sorted(k for k in by_type if k not in type_keys)
+    type_rows = [Group(k, TYPE_LABELS.get(k, k), by_type.get(k, Tally())) for k in type_keys]
+    by_country = build.groups["country"]
+    country_rows = [Group(k, k, by_country[k]) for k in sorted(by_country)]
+    return {"cluster": cluster_rows, "type": type_rows, "country": country_rows}
+
+
+def parse_cluster(raw: str | None) -> int | None:
+    """The ``cluster`` filter as typed in a query string: empty for the whole event, else an id."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise ValidationFailed({"cluster": "Choose a cluster by its number."})
+    return int(value)
