@@ -12,6 +12,7 @@ from web.api import (
     meetings,
     notifications,
     registration,
+    reports,
     system,
 )
 
@@ -19,4 +20,5 @@ routes = [*accounts.routes, *events.routes, *registration.routes, *directory.rou
 routes += [*matchmaking.routes, *notifications.routes]
 routes += [*meetings.routes]
 routes += [*calendar.routes]
+routes += [*reports.routes]
 root_routes = [*system.routes]

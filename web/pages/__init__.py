@@ -15,6 +15,7 @@ from web.pages import (
     meetings,
     notify,
     registration,
+    reports,
 )
 
 routes = [
@@ -30,4 +31,5 @@ routes = [
     *matchmaking.routes,
     *meetings.routes,
     *notify.routes,
+    *reports.routes,
 ]
