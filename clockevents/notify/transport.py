@@ -7,10 +7,12 @@ implicit TLS. Without it, every mail is written as one ``.eml`` file under
 
 from __future__ import annotations
 
+import io
 import logging
 from email import policy
+from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -26,6 +28,9 @@ SMTP_TIMEOUT = 15.0
 # Python folds a long Subject right after "Subject:", which readers unfold into a leading
 # space; lines up to RFC 5322's hard limit of 998 need no folding at all.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
+# On the wire: CRLF, and 8-bit bodies re-encoded (base64) so any relay takes them. aiosmtplib
+# would flatten a message object with its own policy (lines of 78), folding long subjects.
+WIRE_POLICY = MAIL_POLICY.clone(linesep="\r\n", cte_type="7bit")
 
 
 def sender_address(settings: Settings) -> str:
@@ -98,10 +103,24 @@ def smtp_options(url: str) -> dict[str, object]:
     return options
 
 
+def wire_bytes(msg: EmailMessage) -> bytes:
+    """``msg`` as it goes to the SMTP server (``WIRE_POLICY``)."""
+    with io.BytesIO() as out:
+        BytesGenerator(out, policy=WIRE_POLICY).flatten(msg)
+        return out.getvalue()
+
+
 async def send_message(settings: Settings, msg: EmailMessage) -> None:
     """Deliver ``msg`` through SMTP_URL, or write it to the outbox folder; raise on failure."""
     if settings.smtp_url:
-        await aiosmtplib.send(msg, **smtp_options(settings.smtp_url))  # type: ignore[arg-type]
+        sender = parseaddr(str(msg["From"]))[1]
+        recipients = [address for _, address in getaddresses([str(v) for v in msg.get_all("To", [])])]
+        await aiosmtplib.send(
+            wire_bytes(msg),
+            sender=sender,
+            recipients=recipients,
+            **smtp_options(settings.smtp_url),  # type: ignore[arg-type]
+        )
         return
     folder = settings.data_dir / "outbox"
     folder.mkdir(parents=True, exist_ok=True)
