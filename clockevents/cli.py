@@ -174,5 +174,29 @@ def schedule(
     click.echo(run_in_session(settings, work))
 
 
+@main.command("send-surveys")
+@click.option("--now", "now_text", default=None, help="ISO date-time to act as now (default: the clock).")
+@click.option(
+    "--months", default=6, show_default=True, type=click.IntRange(1, 60), help="Months after the event."
+)
+@click.pass_obj
+def send_surveys(settings: Settings, now_text: str | None, months: int) -> None:
+    """Queue the follow-up survey for every party who wanted to continue a meeting, N months on."""
+    from datetime import UTC, datetime
+
+    from clockevents.followup.surveys import send_due_surveys
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+    except ValueError:
+        fail("--now must be an ISO date-time, e.g. 2027-04-01T09:00:00+00:00")
+        return
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    count = run_in_session(
+        settings, lambda db: send_due_surveys(db, now, secret=settings.secret_key, months=months)
+    )
+    click.echo(f"{count} survey invitation(s) queued")
+
+
 if __name__ == "__main__":
     main()
