@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -52,6 +53,23 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def parse_ice_servers(raw: str) -> tuple[dict[str, object], ...]:
+    """STUN / TURN servers for the video rooms, as the JSON list ``RTCPeerConnection`` takes.
+
+    Example: ``[{"urls": "stun:stun.example.org:3478"}, {"urls": "turn:turn.example.org:3478",
+    "username": "u", "credential": "p"}]``. Empty: peers connect directly (same network).
+    """
+    if not raw.strip():
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise SystemExit(f"ICE_SERVERS is not valid JSON: {exc}") from exc
+    if not isinstance(value, list) or not all(isinstance(v, dict) and "urls" in v for v in value):
+        raise SystemExit('ICE_SERVERS must be a JSON list of objects with "urls"')
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment."""
@@ -68,6 +86,7 @@ class Settings:
     secure_cookies: bool = False
     login_attempts_per_window: int = 10
     login_window_seconds: int = 900
+    ice_servers: tuple[dict[str, object], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -88,6 +107,7 @@ class Settings:
             base_url=base_url.rstrip("/"),
             debug=env.get("DEBUG", "") in {"1", "true", "yes"},
             secure_cookies=base_url.startswith("https://"),
+            ice_servers=parse_ice_servers(env.get("ICE_SERVERS", "")),
         )
 
     @property

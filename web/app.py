@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -16,9 +19,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from clockevents.db import create_engine, create_session_factory
+from clockevents.live.hub import LiveHub
 from clockevents.notify.jobs import JobRunner
 from clockevents.settings import Settings
-from web import api, pages
+from web import api, live, pages
 from web.auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
@@ -39,8 +43,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     jobs = JobRunner(settings, session_factory)  # reminders, request expiry, mail delivery
 
+    # Live fan-out: in memory for one worker, through Redis when several share the event.
+    channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True)
+    hub = LiveHub(session_factory, publish=lambda data, channel: channels.publish(data, channel))
+
     async def start_jobs() -> None:
         jobs.start()
+        await hub.start()
 
     async def dispose_engine() -> None:
         await engine.dispose()
@@ -59,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             api_router,
             *api.root_routes,
             *pages.routes,
+            *live.routes,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         dependencies={
@@ -70,7 +80,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
             AuthMiddleware,
         ],
-        state=State({"settings": settings, "engine": engine, "session_factory": session_factory}),
+        state=State(
+            {"settings": settings, "engine": engine, "session_factory": session_factory, "live": hub}
+        ),
+        plugins=[channels],
         template_config=template_config,
         openapi_config=OpenAPIConfig(
             title="clockevents API",
@@ -84,9 +97,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=4_000_000,
         after_request=security_headers,
         on_startup=[start_jobs],
-        on_shutdown=[jobs.stop, dispose_engine],
+        on_shutdown=[jobs.stop, hub.stop, dispose_engine],
         debug=settings.debug,
     )
+
+
+def _channels_backend(settings: Settings) -> ChannelsBackend:
+    """A fresh backend per app: a Redis backend cannot be reused after shutdown."""
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend()
 
 
 def app_from_env() -> Any:

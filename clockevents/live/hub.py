@@ -1,0 +1,274 @@
+"""The live hub: stores messages with their channel's next sequence number, then publishes them.
+
+Every stored message (chat, note, presence, announcement, question…) is written to the database
+before anyone sees it, so a client that reconnects with ``?after=SEQ`` misses nothing, also
+across a restart. Writes from all connections of a worker are grouped: a single writer task takes
+whatever is queued, raises each channel's counter and inserts the messages in one transaction,
+then wakes the senders. Under load that is one commit for many messages instead of one each.
+
+Sequence numbers are per channel. The channel's counter row is locked (in id order, so two
+workers cannot deadlock) and raised in the same transaction that inserts the messages, so
+numbers grow in commit order whichever worker writes.
+
+The hub does not know how messages travel; ``publish`` (given by the web layer: Litestar
+channels, in memory or through Redis) sends encoded messages to a channel's subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from clockevents.db import utcnow
+from clockevents.live.models import LiveChannel, LiveMessage
+
+log = logging.getLogger(__name__)
+
+Publisher = Callable[[bytes, str], None]
+MAX_BATCH = 400
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def event_channel(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+def meeting_channel(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def workshop_channel(workshop_id: int) -> str:
+    return f"workshop:{workshop_id}"
+
+
+def iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value.utcoffset() == 0 else value.isoformat()
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(data: bytes | str) -> Any:
+    return _decoder.decode(data)
+
+
+def wire(row: LiveMessage) -> dict[str, Any]:
+    """The message as clients see it (``audience`` is kept for the sender's filter)."""
+    return {"type": row.type, "seq": row.seq, **row.payload, "at": iso(row.created_at)}
+
+
+@dataclass
+class _Pending:
+    channel_id: int
+    channel: str
+    type: str
+    payload: dict[str, Any]
+    user_id: int | None
+    future: asyncio.Future[dict[str, Any]]
+
+
+class LiveHub:
+    """Group-committing writer of live messages plus the publisher that fans them out."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], publish: Publisher | None = None
+    ) -> None:
+        self.session_factory = session_factory
+        self._publish = publish
+        self._queue: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._channel_ids: dict[str, int] = {}
+
+    def set_publisher(self, publish: Publisher) -> None:
+        self._publish = publish
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._wakeup = asyncio.Event()
+            self._task = asyncio.create_task(self._writer(), name="live-writer")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # Whatever is still queued reaches the database before the worker goes.
+        while self._queue:
+            await self._flush()
+
+    # channels ---------------------------------------------------------------------------
+
+    async def channel_id(self, name: str, event_id: int) -> int:
+        """The id of channel ``name``, created on first use (by any worker, exactly once)."""
+        cached = self._channel_ids.get(name)
+        if cached is not None:
+            return cached
+        async with self.session_factory() as db:
+            found = await db.scalar(select(LiveChannel.id).where(LiveChannel.name == name))
+            if found is None:
+                try:
+                    db.add(LiveChannel(name=name, event_id=event_id, last_seq=0))
+                    await db.commit()
+                except IntegrityError:  # another worker created it first
+                    await db.rollback()
+                found = await db.scalar(select(LiveChannel.id).where(LiveChannel.name == name))
+        assert found is not None
+        self._channel_ids[name] = found
+        return found
+
+    async def last_seq(self, db: AsyncSession, name: str) -> int:
+        return (await db.scalar(select(LiveChannel.last_seq).where(LiveChannel.name == name))) or 0
+
+    # storing and publishing -------------------------------------------------------------
+
+    async def post(
+        self,
+        channel: str,
+        event_id: int,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Store a message on ``channel``, publish it, and return it as sent (with its ``seq``)."""
+        message = await self.store(channel, event_id, type, payload, user_id=user_id)
+        self.publish(channel, message)
+        return message
+
+    async def store(
+        self,
+        channel: str,
+        event_id: int,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        channel_id = await self.channel_id(channel, event_id)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(channel_id, channel, type, payload, user_id, future))
+        if self._task is None:  # no writer running (scripts, tests): write now
+            await self._flush()
+        else:
+            self._wakeup.set()
+        return await future
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to the channel's subscribers without storing it (or after storing it)."""
+        if self._publish is not None:
+            self._publish(encode(message), channel)
+
+    async def _writer(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        if not batch:
+            return
+        try:
+            messages = await self._write(batch)
+        except asyncio.CancelledError:  # rolled back: the batch waits for the next writer
+            self._queue[:0] = batch
+            raise
+        except Exception as exc:  # the senders get the error; the writer lives on
+            log.exception("storing %d live messages failed", len(batch))
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        for item, message in zip(batch, messages, strict=True):
+            if not item.future.done():
+                item.future.set_result(message)
+
+    async def _write(self, batch: list[_Pending]) -> list[dict[str, Any]]:
+        counts = Counter(item.channel_id for item in batch)
+        ids = sorted(counts)
+        now = utcnow()
+        async with self.session_factory() as db, db.begin():
+            await db.execute(
+                select(LiveChannel.id)
+                .where(LiveChannel.id.in_(ids))
+                .order_by(LiveChannel.id)
+                .with_for_update()
+            )
+            raised = await db.execute(
+                update(LiveChannel)
+                .where(LiveChannel.id.in_(ids))
+                .values(last_seq=LiveChannel.last_seq + case(counts, value=LiveChannel.id))
+                .returning(LiveChannel.id, LiveChannel.last_seq)
+            )
+            next_seq = {cid: last - counts[cid] + 1 for cid, last in raised.all()}
+            rows: list[dict[str, Any]] = []
+            messages: list[dict[str, Any]] = []
+            for item in batch:
+                seq = next_seq[item.channel_id]
+                next_seq[item.channel_id] = seq + 1
+                rows.append(
+                    {
+                        "channel_id": item.channel_id,
+                        "seq": seq,
+                        "type": item.type,
+                        "payload": item.payload,
+                        "user_id": item.user_id,
+                        "created_at": now,
+                    }
+                )
+                messages.append({"type": item.type, "seq": seq, **item.payload, "at": iso(now)})
+            await db.execute(insert(LiveMessage), rows)
+        return messages
+
+    # reading back -----------------------------------------------------------------------
+
+    async def history(
+        self,
+        db: AsyncSession,
+        channel: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        types: Iterable[str] | None = None,
+        limit: int | None = None,
+        newest: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Stored messages of ``channel`` with after < seq < before, oldest first.
+
+        ``newest`` with ``limit`` takes the last ``limit`` messages (still returned oldest first).
+        """
+        query = (
+            select(LiveMessage)
+            .join(LiveChannel, LiveChannel.id == LiveMessage.channel_id)
+            .where(LiveChannel.name == channel)
+        )
+        if after is not None:
+            query = query.where(LiveMessage.seq > after)
+        if before is not None:
+            query = query.where(LiveMessage.seq < before)
+        if types is not None:
+            query = query.where(LiveMessage.type.in_(list(types)))
+        query = query.order_by(LiveMessage.seq.desc() if newest else LiveMessage.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list((await db.scalars(query)).all())
+        if newest:
+            rows.reverse()
+        return [wire(row) for row in rows]

@@ -1,0 +1,214 @@
+"""One WebSocket connection to a live channel: replay, live delivery, client messages, throttling.
+
+The rules (who may enter, what is stored, what each message means) live in clockevents.live;
+this module only moves messages between the socket, the hub and the channels plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import WebSocket
+from litestar.channels import ChannelsPlugin
+
+from clockevents.errors import DomainError, ValidationFailed
+from clockevents.live.hub import LiveHub, decode, encode
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 16 * 1024
+RATE = 20.0  # messages a second, sustained
+BURST = 40.0
+
+CLOSE_NOT_LOGGED_IN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def origin_allowed(socket: WebSocket, base_url: str) -> bool:
+    """With a cookie, the Origin must be the site's own: its Host header or BASE_URL."""
+    if socket.scope.get("auth") != "cookie":
+        return True
+    origin = socket.headers.get("origin")
+    if not origin:
+        return False
+    netloc = urlsplit(origin).netloc.lower()
+    host = (socket.headers.get("host") or "").lower()
+    return netloc == host or origin.rstrip("/").lower() == base_url.rstrip("/").lower()
+
+
+class _Gone(Exception):
+    """Sending failed because the client is no longer there."""
+
+
+class Throttle:
+    """A token bucket: RATE a second, BURST at once."""
+
+    def __init__(self, rate: float = RATE, burst: float = BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def wait_time(self) -> float:
+        """Take a token; return how long to wait first (0 when one was there)."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class LiveConnection:
+    """Runs one socket: subscribe, replay or snapshot, then pump both directions until it closes."""
+
+    def __init__(
+        self,
+        socket: WebSocket,
+        hub: LiveHub,
+        channels: ChannelsPlugin,
+        channel: str,
+        *,
+        sees: Callable[[dict[str, Any]], bool] | None = None,
+        present: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.socket = socket
+        self.hub = hub
+        self.channels = channels
+        self.channel = channel
+        self.sees = sees or (lambda _m: True)
+        self.present = present or (lambda m: m)
+        self.last_seq = 0
+        self.conn_id = f"{id(self):x}"
+        self._send_lock = asyncio.Lock()
+        self.handlers: dict[str, Handler] = {}
+        self.close_code: int = 1000
+
+    async def send(self, message: dict[str, Any] | bytes) -> None:
+        text = message.decode() if isinstance(message, bytes) else encode(message).decode()
+        async with self._send_lock:
+            try:
+                await self.socket.send({"type": "websocket.send", "text": text})
+            except Exception as exc:  # the client has gone; the receiving side ends the connection
+                raise _Gone from exc
+
+    async def error(self, reason: str) -> None:
+        await self.send({"type": "error", "reason": reason, "seq": self.last_seq, "ephemeral": True})
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """Send a stored message once, in order, filling any gap from the database."""
+        seq = message.get("seq")
+        if message.get("ephemeral"):
+            if message.get("conn") == self.conn_id:
+                return
+            out = {k: v for k, v in message.items() if k != "conn"}
+            out["seq"] = self.last_seq
+            await self.send(out)
+            return
+        if not isinstance(seq, int) or seq <= self.last_seq:
+            return
+        if seq > self.last_seq + 1:
+            async with self.hub.session_factory() as db:
+                missed = await self.hub.history(db, self.channel, after=self.last_seq, before=seq)
+            for old in missed:
+                self.last_seq = old["seq"]
+                if self.sees(old):
+                    await self.send(self.present(old))
+        self.last_seq = seq
+        if self.sees(message):
+            await self.send(self.present(message))
+
+    async def _pump_out(self, subscriber: Any) -> None:
+        async for data in subscriber.iter_events():
+            try:
+                await self.deliver(decode(data))
+            except _Gone:
+                return
+            except Exception:  # one bad message must not end the room
+                log.exception("delivering a live message failed")
+
+    async def start(self, after: int | None, snapshot: Callable[[], Awaitable[dict[str, Any]]]) -> Any:
+        """Subscribe first, then replay (``after``) or send the snapshot, so nothing falls between."""
+        subscriber = await self.channels.subscribe([self.channel])
+        if after is None:
+            first = await snapshot()
+            self.last_seq = first["seq"]
+            await self.send(first)
+        else:
+            async with self.hub.session_factory() as db:
+                self.last_seq = max(0, after)
+                for old in await self.hub.history(db, self.channel, after=self.last_seq):
+                    self.last_seq = old["seq"]
+                    if self.sees(old):
+                        await self.send(self.present(old))
+        return subscriber
+
+    async def run(self, subscriber: Any) -> None:
+        """Pump until the client goes; ``close_code`` tells how it went."""
+        out = asyncio.create_task(self._pump_out(subscriber))
+        throttle = Throttle()
+        warned = False
+        try:
+            while True:
+                event = await self.socket.receive()
+                if event["type"] == "websocket.disconnect":
+                    self.close_code = int(event.get("code", 1000))
+                    return
+                wait = throttle.wait_time()
+                if wait > 0:
+                    if not warned:
+                        warned = True
+                        await self.error("too many messages: slowed down")
+                    await asyncio.sleep(wait)
+                elif throttle.tokens >= throttle.burst / 2:
+                    warned = False
+                raw = event.get("text")
+                if raw is None:
+                    raw = event.get("bytes") or b""
+                size = len(raw.encode() if isinstance(raw, str) else raw)
+                if size > MAX_MESSAGE:
+                    await self.error(f"message too large: at most {MAX_MESSAGE} bytes")
+                    continue
+                await self.handle(raw)
+        except _Gone:
+            self.close_code = 1006
+        finally:
+            out.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await out
+            with contextlib.suppress(Exception):
+                await self.channels.unsubscribe(subscriber)
+
+    async def handle(self, raw: str | bytes) -> None:
+        try:
+            data = decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            await self.error("malformed JSON")
+            return
+        if not isinstance(data, dict):
+            await self.error("a message is a JSON object with a type")
+            return
+        kind = data.get("type")
+        if kind == "ping":
+            await self.send({"type": "pong", "seq": self.last_seq, "ephemeral": True})
+            return
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self.error(
+                f"unknown message type: {kind!r}" if isinstance(kind, str) else "a message needs a type"
+            )
+            return
+        try:
+            await handler(data)
+        except ValidationFailed as exc:
+            await self.error("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
+        except DomainError as exc:
+            await self.error(exc.message)

@@ -1,0 +1,160 @@
+"""WebSocket endpoints of the live event: the event channel and the meeting rooms."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+
+from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from clockevents.live import dashboard, rooms
+from clockevents.live.hub import LiveHub
+from web.live.connection import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_NOT_LOGGED_IN,
+    LiveConnection,
+    origin_allowed,
+)
+
+_CLOSE_FOR = {
+    NotAuthenticated: CLOSE_NOT_LOGGED_IN,
+    PermissionDenied: CLOSE_FORBIDDEN,
+    NotFound: CLOSE_NOT_FOUND,
+}
+_pending: set[asyncio.Task[None]] = set()  # grace-period timers, kept alive until they run
+
+
+def _hub(socket: WebSocket) -> LiveHub:
+    return socket.app.state.live  # type: ignore[no-any-return]
+
+
+def _channels(socket: WebSocket) -> ChannelsPlugin:
+    return socket.app.plugins.get(ChannelsPlugin)
+
+
+async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
+    await socket.close(code=code, reason=reason)
+
+
+async def _admit(socket: WebSocket) -> bool:
+    """Accept, then close at once with 4401 / 4403 for the anonymous and foreign origins."""
+    await socket.accept()
+    if socket.scope.get("user") is None:
+        await _refuse(socket, CLOSE_NOT_LOGGED_IN, "Please log in.")
+        return False
+    if not origin_allowed(socket, socket.app.state.settings.base_url):
+        await _refuse(socket, CLOSE_FORBIDDEN, "Cross-site connection refused.")
+        return False
+    return True
+
+
+def _after(socket: WebSocket) -> int | None:
+    raw = socket.query_params.get("after")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return max(0, min(value, 2**62))
+
+
+@websocket("/ws/meetings/{meeting_id:int}", name="ws-meeting-room")
+async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
+    if not await _admit(socket):
+        return
+    hub, factory = _hub(socket), socket.app.state.session_factory
+    try:
+        async with factory() as db:
+            room = await rooms.room_access(db, socket.scope.get("user"), meeting_id)  # type: ignore[arg-type]
+    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
+        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
+        return
+    conn = LiveConnection(socket, hub, _channels(socket), room.channel)
+    ice_servers: list[dict[str, Any]] = list(socket.app.state.settings.ice_servers)
+
+    async def chat(data: dict[str, Any]) -> None:
+        await rooms.post_chat(hub, room, data)
+
+    async def note(data: dict[str, Any]) -> None:
+        async with factory() as db:
+            await rooms.save_note(hub, db, room, data)
+
+    async def signal(data: dict[str, Any]) -> None:
+        payload = data.get("data")
+        if not isinstance(payload, dict):
+            raise ValidationFailed({"data": "A signal carries an object in data."})
+        who = room.who
+        hub.publish(
+            room.channel,
+            {
+                "type": "signal",
+                "ephemeral": True,
+                "conn": conn.conn_id,
+                "from": {
+                    "participant_id": who["participant_id"],
+                    "user_id": who["user_id"],
+                    "role": who["role"],
+                },
+                "data": payload,
+            },
+        )
+
+    conn.handlers.update(chat=chat, note=note, signal=signal)
+
+    async def snapshot() -> dict[str, Any]:
+        async with factory() as db:
+            return await rooms.snapshot(hub, db, room, ice_servers)
+
+    subscriber = await conn.start(_after(socket), snapshot)
+    async with factory() as db:
+        attendance_id = await rooms.enter(hub, db, room)
+    try:
+        await conn.run(subscriber)
+    finally:
+        dropped = conn.close_code not in (1000, 1001)
+        async with factory() as db:
+            confirm = await rooms.leave(hub, db, room, attendance_id, dropped=dropped)
+        if confirm:
+            task = asyncio.create_task(_confirm_left_later(hub, factory, room))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+
+
+async def _confirm_left_later(hub: LiveHub, factory: Any, room: rooms.RoomAccess) -> None:
+    await asyncio.sleep(rooms.RECONNECT_GRACE.total_seconds())
+    async with factory() as db:
+        await rooms.confirm_left(hub, db, room)
+
+
+@websocket("/ws/events/{slug:str}", name="ws-event")
+async def event_channel(socket: WebSocket, slug: str) -> None:
+    if not await _admit(socket):
+        return
+    hub, factory = _hub(socket), socket.app.state.session_factory
+    try:
+        async with factory() as db:
+            who = await dashboard.event_access(db, socket.scope.get("user"), slug)  # type: ignore[arg-type]
+    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
+        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
+        return
+    conn = LiveConnection(socket, hub, _channels(socket), who.channel, sees=who.sees, present=dashboard.strip)
+
+    async def announce(data: dict[str, Any]) -> None:
+        async with factory() as db:
+            await dashboard.announce(hub, db, who, data)
+
+    conn.handlers.update(announce=announce)
+
+    async def snapshot() -> dict[str, Any]:
+        async with factory() as db:
+            return await dashboard.snapshot(hub, db, who)
+
+    subscriber = await conn.start(_after(socket), snapshot)
+    await conn.run(subscriber)
+
+
+routes = [meeting_room, event_channel]
