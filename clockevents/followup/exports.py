@@ -102,7 +102,7 @@ def to_csv(report: Report, name: str = "summary") -> str:
     header, rows = table(report, name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([_cell(h) for h in header])  # matrix headers are cluster names
     writer.writerows([_cell(v) for v in row] for row in rows)
     return out.getvalue()
 

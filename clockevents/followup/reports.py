@@ -12,13 +12,15 @@ What is counted, and how:
   waiting for an answer and a cancelled meeting are not; cancelled ones are counted apart).
   A scheduled meeting is **held** when the room's attendance says so (both parties together
   for five minutes, ``clockevents.live.attendance``) *or* when both parties reported that it
-  took place: in-person and hybrid events have no room presence, and two matching reports are
-  as strong a sign as any. Attendance wins over the reports, since it is measured. A meeting
-  not held whose slot is over is a **no-show**; one whose slot is still to come is **upcoming**.
+  took place. Either is enough: in-person and hybrid events have no room presence, a call
+  can move to another tool, and two matching reports are as strong a sign as any; one party's
+  word alone is not. A meeting not held whose slot is over is a **no-show**; one whose slot
+  is still to come is **upcoming**.
 - Ratings: the mean of every rating given (each party rates on its own), two decimals.
 - Outcomes by kind: each party's report counts once under the kind it chose.
 - Confirmed agreements: meetings whose two parties reported the same outcome, other than
-  "none"; counted once per meeting, under that kind.
+  "none"; counted once per meeting, under that kind (the two reports are what confirms it,
+  whether or not the meeting counts as held).
 - Surveys: invitations sent, answered (used), and the answers per stage.
 - Follow-up tasks: created, and of those done.
 
