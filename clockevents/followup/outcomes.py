@@ -9,21 +9,24 @@ came in -> yes, only one -> no, nobody used the room (an in-person meeting) -> n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda.changes import MeetingContext, load_meeting
+from clockevents.agenda.models import Meeting
+from clockevents.agenda.problem import load_people
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
-from clockevents.events.models import Slot
+from clockevents.events.models import Event, Slot
 from clockevents.followup.models import OUTCOME_KINDS, MeetingOutcome
 from clockevents.live.attendance import summaries
+from clockevents.matchmaking.parties import own_participant
 
 OUTCOME_FIELDS = ("took_place", "rating", "wants_to_continue", "outcome", "private_notes")
 NOTES_MAX = 5000
@@ -57,6 +60,9 @@ class MeetingOutcomes:
     b_id: int
     took_place_suggested: bool | None  # from attendance
     reports: dict[int, OutcomeReport]  # participant id -> report (only those given)
+    names: dict[int, str] = field(default_factory=dict)  # participant id -> "Name (Organisation)"
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
     @property
     def mine(self) -> OutcomeReport | None:
@@ -133,6 +139,8 @@ def _report(row: MeetingOutcome, show_private: bool) -> OutcomeReport:
 async def _view(
     db: AsyncSession, context: MeetingContext, reader: int | None, now: datetime
 ) -> MeetingOutcomes:
+    slot = await db.get(Slot, context.meeting.slot_id) if context.meeting.slot_id is not None else None
+    people = await load_people(db, [context.a.id, context.b.id])
     rows = await db.scalars(select(MeetingOutcome).where(MeetingOutcome.meeting_id == context.meeting.id))
     reports = {row.participant_id: _report(row, row.participant_id == reader) for row in rows}
     other = None
@@ -147,6 +155,9 @@ async def _view(
         b_id=context.b.id,
         took_place_suggested=await suggested_took_place(db, context, now),
         reports=reports,
+        names={pid: person.label for pid, person in people.items()},
+        starts_at=slot.starts_at if slot else None,
+        ends_at=slot.ends_at if slot else None,
     )
 
 
@@ -281,3 +292,71 @@ async def record_outcome(
     row.updated_at = now
     await db.flush()
     return await _view(db, context, me, now)
+
+
+# -- the caller's meetings --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyMeeting:
+    """One of the caller's scheduled meetings with where its reports stand."""
+
+    id: int
+    participant_id: int  # the caller's side
+    other_id: int
+    other: str
+    starts_at: datetime
+    ends_at: datetime
+    over: bool
+    reported: bool  # the caller has reported
+    other_reported: bool
+    confirmed_outcome: str | None
+
+
+async def my_meetings(
+    db: AsyncSession, event: Event, user: User | None, now: datetime | None = None
+) -> list[MyMeeting]:
+    """The caller's scheduled meetings in ``event`` by time (none if not registered)."""
+    if user is None:
+        raise NotAuthenticated()
+    now = now or utcnow()
+    me = await own_participant(db, event, user)
+    if me is None:
+        return []
+    rows = (
+        await db.execute(
+            select(Meeting, Slot)
+            .join(Slot, Slot.id == Meeting.slot_id)
+            .where(
+                Meeting.event_id == event.id,
+                Meeting.status == "scheduled",
+                or_(Meeting.a_id == me.id, Meeting.b_id == me.id),
+            )
+            .order_by(Slot.starts_at, Meeting.id)
+        )
+    ).all()
+    ids = [m.id for m, _ in rows]
+    reports: dict[tuple[int, int], str] = {
+        (o.meeting_id, o.participant_id): o.outcome
+        for o in await db.scalars(select(MeetingOutcome).where(MeetingOutcome.meeting_id.in_(ids)))
+    }
+    people = await load_people(db, {m.b_id if m.a_id == me.id else m.a_id for m, _ in rows})
+    result = []
+    for meeting, slot in rows:
+        other = meeting.b_id if meeting.a_id == me.id else meeting.a_id
+        mine, theirs = reports.get((meeting.id, me.id)), reports.get((meeting.id, other))
+        result.append(
+            MyMeeting(
+                id=meeting.id,
+                participant_id=me.id,
+                other_id=other,
+                other=people[other].label if other in people else "",
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                over=slot.ends_at <= now,
+                reported=mine is not None,
+                other_reported=theirs is not None,
+                confirmed_outcome=mine if mine is not None and mine == theirs and mine != "none" else None,
+            )
+        )
+    return result
