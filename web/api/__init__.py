@@ -8,9 +8,11 @@ from web.api import (
     calendar,
     directory,
     events,
+    followup,
     matchmaking,
     meetings,
     notifications,
+    privacy,
     registration,
     reports,
     system,
@@ -21,4 +23,5 @@ routes += [*matchmaking.routes, *notifications.routes]
 routes += [*meetings.routes]
 routes += [*calendar.routes]
 routes += [*reports.routes]
+routes += [*followup.routes, *privacy.routes]
 root_routes = [*system.routes]

@@ -10,6 +10,7 @@ from web.pages import (
     calendar,
     directory,
     events,
+    followup,
     home,
     matchmaking,
     meetings,
@@ -32,4 +33,5 @@ routes = [
     *meetings.routes,
     *notify.routes,
     *reports.routes,
+    *followup.routes,
 ]
