@@ -9,6 +9,7 @@ from web.api import (
     directory,
     events,
     followup,
+    live,
     matchmaking,
     meetings,
     notifications,
@@ -24,4 +25,5 @@ routes += [*meetings.routes]
 routes += [*calendar.routes]
 routes += [*reports.routes]
 routes += [*followup.routes, *privacy.routes]
+routes += [*live.routes]
 root_routes = [*system.routes]

@@ -12,6 +12,7 @@ from web.pages import (
     events,
     followup,
     home,
+    live,
     matchmaking,
     meetings,
     notify,
@@ -34,4 +35,5 @@ routes = [
     *notify.routes,
     *reports.routes,
     *followup.routes,
+    *live.routes,
 ]
