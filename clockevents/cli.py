@@ -90,8 +90,20 @@ def create_admin(settings: Settings, email: str, name: str, password: str | None
 @click.option("--participants", default=120, show_default=True, type=click.IntRange(2, 20000))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--password", default="demo-password", show_default=True)
+@click.option(
+    "--with-outcomes",
+    is_flag=True,
+    help="Also publish an agenda if none is, and fill attendance, outcomes, tasks and surveys.",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Publish the agenda if needed and move the slots so that a meeting is happening now.",
+)
 @click.pass_obj
-def demo(settings: Settings, participants: int, seed: int, password: str) -> None:
+def demo(
+    settings: Settings, participants: int, seed: int, password: str, with_outcomes: bool, live: bool
+) -> None:
     """Create the demo event clock-demo (idempotent) and print its logins."""
     from clockevents.demo import DemoOptions, seed_demo
 
@@ -100,6 +112,20 @@ def demo(settings: Settings, participants: int, seed: int, password: str) -> Non
         fail("--password must have at least 10 characters")
     report = run_in_session(settings, lambda db: seed_demo(db, options))
     click.echo(report.describe(settings.base_url))
+    if with_outcomes:
+        from clockevents.demo_outcomes import seed_outcomes
+
+        outcomes = run_in_session(settings, lambda db: seed_outcomes(db, seed))
+        click.echo(outcomes.describe(settings.base_url))
+    if live:
+        from clockevents.demo_data import DEMO_SLUG
+        from clockevents.live.demo import make_live
+
+        async def go_live(db: AsyncSession) -> str:
+            factory = create_session_factory(db.bind)  # type: ignore[arg-type]
+            return (await make_live(factory, DEMO_SLUG)).describe(settings.base_url)
+
+        click.echo(run_in_session(settings, go_live))
 
 
 @main.command()

@@ -444,3 +444,22 @@ OPPORTUNITY_DESCRIPTIONS = [
 ]
 # Name patterns that only make sense for an Italian organisation.
 ITALIAN_ONLY = ("CNR", "Sant'Anna", "Tuscany", "Banca di", "Apennine", "Comune di")
+
+# --with-outcomes: how the meetings went, drawn with these weights.
+OUTCOME_KIND_WEIGHTS: list[tuple[str, int]] = [
+    ("none", 18), ("further_contact", 34), ("technical_cooperation", 16), ("commercial_agreement", 14),
+    ("research_cooperation", 10), ("investment", 4), ("licence", 4),
+]  # fmt: skip
+RATING_WEIGHTS: list[tuple[int, int]] = [(1, 3), (2, 6), (3, 20), (4, 40), (5, 31)]
+SURVEY_STAGE_WEIGHTS: list[tuple[str, int]] = [
+    ("no_contact", 25), ("negotiation", 40), ("agreement_signed", 22), ("joint_project", 13),
+]  # fmt: skip
+FOLLOW_UP_TASKS = [
+    "Send the technical datasheet",
+    "Share the draft non-disclosure agreement",
+    "Arrange a visit to the plant",
+    "Send a quotation for the pilot",
+    "Introduce our research partner",
+    "Prepare the joint proposal outline",
+    "Schedule a call with the engineering team",
+]
