@@ -159,6 +159,7 @@ async def followup_create(
         task = await tasks.create_task(db, event, user, data)
     except (ValidationFailed, Conflict) as exc:
         await db.rollback()
+        event = await get_visible_event(db, slug, user)  # the rollback expired it
         return await _followups_page(
             db, event, user, values=data, errors=exc.fields or {"form": exc.message}, status=exc.status
         )
