@@ -23,6 +23,7 @@ from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import Access, access_for
+from clockevents.live.workshops import blocked_slots
 from clockevents.notify.mail import send_meeting_mail
 from clockevents.notify.services import notify
 from clockevents.registration.models import Participant
@@ -228,6 +229,7 @@ async def _check_rules(
     meeting = context.meeting
     people = await load_people(db, [meeting.a_id, meeting.b_id])
     problems: list[str] = []
+    in_workshops = await blocked_slots(db, [context.a.id, context.b.id])
     for participant in (context.a, context.b):
         name = people[participant.id].name if participant.id in people else f"Participant {participant.id}"
         busy = await db.scalar(
@@ -241,6 +243,8 @@ async def _check_rules(
             problems.append(f"{name} already has another meeting in slot {target.index}.")
         elif target.index in (participant.unavailable_slots or []):
             problems.append(f"{name} is not available in slot {target.index}.")
+        elif target.id in in_workshops.get(participant.id, ()):
+            problems.append(f"{name} is in a workshop in slot {target.index}.")
     if problems:
         errors["slot"] = " ".join(problems)
     if table is not None:

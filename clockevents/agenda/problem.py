@@ -18,6 +18,7 @@ import scheduler
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
 from clockevents.events.models import Event, Slot
+from clockevents.live.workshops import event_blocked_slots
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.registration.models import Organisation, Participant
 
@@ -126,7 +127,8 @@ async def build_problem(
     Meetings already in the agenda keep their slot (``fixed_slot``) unless their id is in
     ``free``. Slots taken by live meetings that cannot enter the problem (held self-bookings,
     meetings with a participant no longer approved) become unavailable for the people in
-    them, so a published result never collides with a seat that exists.
+    them, so a published result never collides with a seat that exists. So do the slots of
+    the workshops a participant attends or presents.
     """
     slots = list(await db.scalars(select(Slot).where(Slot.event_id == event.id).order_by(Slot.index)))
     position = {slot.id: i for i, slot in enumerate(slots)}
@@ -175,6 +177,10 @@ async def build_problem(
             for who in (meeting.a_id, meeting.b_id):
                 if who in unavailable:
                     unavailable[who].add(position[meeting.slot_id])  # type: ignore[index]
+    # A workshop's slots belong to its attendees and presenter: no one-to-one meeting then.
+    for who, slot_ids in (await event_blocked_slots(db, event.id)).items():
+        if who in unavailable:
+            unavailable[who].update(position[s] for s in slot_ids if s in position)
     for a_id, b_id, slot_position in agreed:
         unavailable[a_id].discard(slot_position)
         unavailable[b_id].discard(slot_position)

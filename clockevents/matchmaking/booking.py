@@ -19,6 +19,7 @@ from clockevents.agenda.models import Meeting, MeetingSeat
 from clockevents.db import utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
+from clockevents.live.workshops import blocked_slots
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.matchmaking.parties import own_participant
 from clockevents.notify.mail import send_meeting_mail
@@ -36,11 +37,13 @@ def new_uid() -> str:
 async def free_slots(
     db: AsyncSession, event: Event, a: Participant, b: Participant, now: datetime | None = None
 ) -> list[Slot]:
-    """The event's future slots where neither ``a`` nor ``b`` has a seat or is unavailable."""
+    """The event's future slots where neither ``a`` nor ``b`` has a seat, a workshop or is unavailable."""
     now = now or utcnow()
     busy = set(
         await db.scalars(select(MeetingSeat.slot_id).where(MeetingSeat.participant_id.in_((a.id, b.id))))
     )
+    for slot_ids in (await blocked_slots(db, [a.id, b.id])).values():
+        busy |= slot_ids  # workshops they attend or present
     unavailable = set(a.unavailable_slots or []) | set(b.unavailable_slots or [])
     slots = await db.scalars(
         select(Slot).where(Slot.event_id == event.id, Slot.starts_at > now).order_by(Slot.index)
@@ -78,6 +81,11 @@ async def slot_problem(
         return "You already have a meeting in that slot."
     if taken is not None:
         return "They already have a meeting in that slot."
+    in_workshops = await blocked_slots(db, [sender.id, receiver.id])
+    if slot.id in in_workshops.get(sender.id, ()):
+        return "You are in a workshop in that slot."
+    if slot.id in in_workshops.get(receiver.id, ()):
+        return "They are in a workshop in that slot."
     return None
 
 

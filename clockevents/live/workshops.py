@@ -1,0 +1,802 @@
+"""Workshops: one-to-many sessions (technology dissemination talks) with a presenter, chat and
+questions with upvotes.
+
+Organisers create, edit and delete them; approved participants register for them. A workshop
+takes its slots away from one-to-one scheduling for its registered attendees and its presenter
+(:func:`blocked_slots` is what the agenda builder, self-booking and moving a meeting ask).
+
+The room (web/live/workshops.py) calls :func:`workshop_access`, :func:`snapshot` and the message
+functions here; it holds no rule of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.accounts.models import User
+from clockevents.agenda.models import MeetingSeat
+from clockevents.db import utcnow
+from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from clockevents.events.models import Event, Slot
+from clockevents.events.permissions import access_for, require_organiser
+from clockevents.live.hub import LiveHub, iso, workshop_channel
+from clockevents.live.models import (
+    Workshop,
+    WorkshopQuestion,
+    WorkshopRegistration,
+    WorkshopSlot,
+    WorkshopVote,
+)
+from clockevents.live.rooms import check_chat
+from clockevents.matchmaking.parties import Party, load_parties, lock_participants, own_participant
+from clockevents.registration.models import Participant
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+CAPACITY_MAX = 100_000
+QUESTION_MAX = 500
+CHAT_HISTORY = 200
+_WHOLE_MAX = 10**9
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking: which slots a workshop takes from one-to-one scheduling
+
+
+async def _blocked(
+    db: AsyncSession, *, event_id: int | None, wanted: list[int] | None
+) -> dict[int, set[int]]:
+    attending = select(WorkshopRegistration.participant_id, WorkshopSlot.slot_id).join(
+        WorkshopSlot, WorkshopSlot.workshop_id == WorkshopRegistration.workshop_id
+    )
+    presenting = select(Workshop.presenter_id, WorkshopSlot.slot_id).join(
+        WorkshopSlot, WorkshopSlot.workshop_id == Workshop.id
+    )
+    if event_id is not None:
+        attending = attending.join(Workshop, Workshop.id == WorkshopRegistration.workshop_id).where(
+            Workshop.event_id == event_id
+        )
+        presenting = presenting.where(Workshop.event_id == event_id, Workshop.presenter_id.is_not(None))
+    if wanted is not None:
+        attending = attending.where(WorkshopRegistration.participant_id.in_(wanted))
+        presenting = presenting.where(Workshop.presenter_id.in_(wanted))
+    blocked: dict[int, set[int]] = {}
+    for query in (attending, presenting):
+        for participant_id, slot_id in (await db.execute(query)).all():
+            blocked.setdefault(participant_id, set()).add(slot_id)
+    return blocked
+
+
+async def blocked_slots(db: AsyncSession, participant_ids: Collection[int]) -> dict[int, set[int]]:
+    """Slot ids each participant spends in workshops (registered for, or presenting)."""
+    wanted = sorted(set(participant_ids))
+    if not wanted:
+        return {}
+    return await _blocked(db, event_id=None, wanted=wanted)
+
+
+async def event_blocked_slots(db: AsyncSession, event_id: int) -> dict[int, set[int]]:
+    """The same for everyone in the event's workshops, in two queries whatever the event's size."""
+    return await _blocked(db, event_id=event_id, wanted=None)
+
+
+async def in_workshop(db: AsyncSession, participant_id: int, slot_id: int) -> bool:
+    """Whether the participant attends or presents a workshop in ``slot_id``."""
+    return slot_id in (await blocked_slots(db, [participant_id])).get(participant_id, set())
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class WorkshopView:
+    """A workshop with what lists and pages show of it."""
+
+    workshop: Workshop
+    slots: list[Slot]
+    presenter: Party | None
+    registered: int
+    is_registered: bool = False
+    is_presenter: bool = False
+
+    @property
+    def places_left(self) -> int | None:
+        if self.workshop.capacity is None:
+            return None
+        return max(0, self.workshop.capacity - self.registered)
+
+    @property
+    def full(self) -> bool:
+        return self.places_left == 0
+
+    @property
+    def room_url(self) -> str:
+        return f"/workshops/{self.workshop.id}/room"
+
+
+async def get_workshop(db: AsyncSession, workshop_id: int) -> Workshop:
+    workshop = await db.get(Workshop, workshop_id) if 0 < workshop_id <= 2**31 - 1 else None
+    if workshop is None:
+        raise NotFound("No such workshop.")
+    return workshop
+
+
+async def _slots_of(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, list[Slot]]:
+    found: dict[int, list[Slot]] = {wid: [] for wid in workshop_ids}
+    if not workshop_ids:
+        return found
+    rows = await db.execute(
+        select(WorkshopSlot.workshop_id, Slot)
+        .join(Slot, Slot.id == WorkshopSlot.slot_id)
+        .where(WorkshopSlot.workshop_id.in_(list(workshop_ids)))
+        .order_by(Slot.index)
+    )
+    for workshop_id, slot in rows.all():
+        found[workshop_id].append(slot)
+    return found
+
+
+async def _counts(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, int]:
+    if not workshop_ids:
+        return {}
+    rows = await db.execute(
+        select(WorkshopRegistration.workshop_id, func.count())
+        .where(WorkshopRegistration.workshop_id.in_(list(workshop_ids)))
+        .group_by(WorkshopRegistration.workshop_id)
+    )
+    return {wid: n for wid, n in rows.all()}
+
+
+async def _views(db: AsyncSession, workshops: list[Workshop], me: Participant | None) -> list[WorkshopView]:
+    ids = [w.id for w in workshops]
+    slots = await _slots_of(db, ids)
+    counts = await _counts(db, ids)
+    presenters = await load_parties(db, [w.presenter_id for w in workshops if w.presenter_id is not None])
+    mine: set[int] = set()
+    if me is not None and ids:
+        mine = set(
+            await db.scalars(
+                select(WorkshopRegistration.workshop_id).where(
+                    WorkshopRegistration.participant_id == me.id, WorkshopRegistration.workshop_id.in_(ids)
+                )
+            )
+        )
+    return [
+        WorkshopView(
+            workshop=w,
+            slots=slots.get(w.id, []),
+            presenter=presenters.get(w.presenter_id) if w.presenter_id is not None else None,
+            registered=counts.get(w.id, 0),
+            is_registered=w.id in mine,
+            is_presenter=me is not None and w.presenter_id == me.id,
+        )
+        for w in workshops
+    ]
+
+
+async def list_workshops(db: AsyncSession, event: Event, user: User | None = None) -> list[WorkshopView]:
+    """The event's workshops by their first slot, with the caller's registration marked."""
+    workshops = list(await db.scalars(select(Workshop).where(Workshop.event_id == event.id)))
+    me = await own_participant(db, event, user)
+    views = await _views(db, workshops, me)
+    views.sort(key=lambda v: (v.slots[0].index if v.slots else 10**9, v.workshop.id))
+    return views
+
+
+async def workshop_view(db: AsyncSession, workshop: Workshop, user: User | None = None) -> WorkshopView:
+    event = await db.get(Event, workshop.event_id)
+    assert event is not None
+    me = await own_participant(db, event, user)
+    return (await _views(db, [workshop], me))[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisers: create, edit, delete
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number from JSON (3) or a form ("3"); None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return int(value) if value.isdigit() and len(value) <= 9 else None
+    if isinstance(value, int) and 0 <= value < _WHOLE_MAX:
+        return value
+    return None
+
+
+async def _clean(
+    db: AsyncSession, event: Event, data: Mapping[str, Any], workshop: Workshop | None
+) -> tuple[dict[str, Any], list[Slot]]:
+    """Check every field at once; return the cleaned values and the chosen slots."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        errors["title"] = "Give the workshop a title."
+    elif len(title.strip()) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    else:
+        values["title"] = " ".join(title.split())
+
+    description = data.get("description") if data.get("description") is not None else ""
+    if not isinstance(description, str):
+        errors["description"] = "Give the description as text."
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters."
+    elif "\x00" in description:
+        errors["description"] = "The description contains a character that is not allowed."
+    else:
+        values["description"] = description.strip()
+
+    presenter_id = _whole(data.get("presenter_id"))
+    presenter: Participant | None = None
+    if data.get("presenter_id") in (None, ""):
+        errors["presenter_id"] = "Choose the presenter (a participant of this event)."
+    elif presenter_id is None or not 0 < presenter_id <= 2**31 - 1:
+        errors["presenter_id"] = "Give the presenter as a participant id."
+    else:
+        presenter = await db.scalar(
+            select(Participant).where(Participant.id == presenter_id, Participant.event_id == event.id)
+        )
+        if presenter is None:
+            errors["presenter_id"] = "The presenter must be a participant of this event."
+        elif presenter.status != "approved":
+            errors["presenter_id"] = "The presenter must be an approved participant of this event."
+        else:
+            values["presenter_id"] = presenter.id
+
+    raw_slots = data.get("slots")
+    if isinstance(raw_slots, str | int) and not isinstance(raw_slots, bool):
+        raw_slots = [raw_slots]
+    slots: list[Slot] = []
+    if not isinstance(raw_slots, list | tuple) or not raw_slots:
+        errors["slots"] = "Choose one or more slots of the event."
+    else:
+        indices = [_whole(v) for v in raw_slots]
+        if any(i is None for i in indices) or len(indices) > 1000:
+            errors["slots"] = "Give the slots as slot numbers of the event's grid."
+        else:
+            wanted = sorted({i for i in indices if i is not None})
+            slots = list(
+                await db.scalars(
+                    select(Slot).where(Slot.event_id == event.id, Slot.index.in_(wanted)).order_by(Slot.index)
+                )
+            )
+            missing = sorted(set(wanted) - {s.index for s in slots})
+            if missing:
+                errors["slots"] = "This event has no slot " + ", ".join(str(i) for i in missing) + "."
+
+    capacity = data.get("capacity")
+    if capacity is None or capacity == "":
+        values["capacity"] = None
+    else:
+        number = _whole(capacity)
+        if number is None or not 1 <= number <= CAPACITY_MAX:
+            errors["capacity"] = f"Give the capacity as a number from 1 to {CAPACITY_MAX}, or leave it empty."
+        else:
+            values["capacity"] = number
+            if workshop is not None:
+                taken = (await _counts(db, [workshop.id])).get(workshop.id, 0)
+                if number < taken:
+                    errors["capacity"] = (
+                        f"{taken} people are already registered: the capacity cannot be lower."
+                    )
+
+    if presenter is not None and slots and "slots" not in errors:
+        await _check_presenter_free(db, presenter, slots, workshop, errors)
+    if workshop is not None and slots and "slots" not in errors:
+        await _check_attendees_free(db, workshop, slots, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return values, slots
+
+
+async def _check_presenter_free(
+    db: AsyncSession,
+    presenter: Participant,
+    slots: list[Slot],
+    workshop: Workshop | None,
+    errors: dict[str, str],
+) -> None:
+    """The presenter holds no one-to-one meeting, nor another workshop, in the chosen slots."""
+    slot_ids = [s.id for s in slots]
+    index = {s.id: s.index for s in slots}
+    busy = sorted(
+        index[sid]
+        for sid in await db.scalars(
+            select(MeetingSeat.slot_id).where(
+                MeetingSeat.participant_id == presenter.id, MeetingSeat.slot_id.in_(slot_ids)
+            )
+        )
+    )
+    if busy:
+        errors["presenter_id"] = "The presenter has a meeting in slot " + ", ".join(map(str, busy)) + "."
+        return
+    query = (
+        select(WorkshopSlot.slot_id)
+        .join(Workshop, Workshop.id == WorkshopSlot.workshop_id)
+        .where(Workshop.presenter_id == presenter.id, WorkshopSlot.slot_id.in_(slot_ids))
+    )
+    if workshop is not None:
+        query = query.where(Workshop.id != workshop.id)
+    other = sorted({index[sid] for sid in await db.scalars(query)})
+    if other:
+        errors["presenter_id"] = (
+            "The presenter gives another workshop in slot " + ", ".join(map(str, other)) + "."
+        )
+
+
+async def _check_attendees_free(
+    db: AsyncSession, workshop: Workshop, slots: list[Slot], errors: dict[str, str]
+) -> None:
+    """Slots added to a workshop must be free for the people already registered."""
+    slot_ids = [s.id for s in slots]
+    registered = select(WorkshopRegistration.participant_id).where(
+        WorkshopRegistration.workshop_id == workshop.id
+    )
+    taken = set(
+        await db.scalars(
+            select(MeetingSeat.slot_id).where(
+                MeetingSeat.participant_id.in_(registered), MeetingSeat.slot_id.in_(slot_ids)
+            )
+        )
+    )
+    busy = sorted(s.index for s in slots if s.id in taken)
+    if busy:
+        errors["slots"] = (
+            "Registered attendees have meetings in slot "
+            + ", ".join(map(str, busy))
+            + ": keep the slots as they were."
+        )
+
+
+async def _set_slots(db: AsyncSession, workshop: Workshop, slots: list[Slot]) -> None:
+    await db.execute(delete(WorkshopSlot).where(WorkshopSlot.workshop_id == workshop.id))
+    db.add_all([WorkshopSlot(workshop_id=workshop.id, slot_id=s.id) for s in slots])
+    await db.flush()
+
+
+async def create_workshop(
+    db: AsyncSession, event: Event, user: User | None, data: Mapping[str, Any]
+) -> Workshop:
+    """Create a workshop (owner and organisers) after checking every field."""
+    await require_organiser(db, event, user)
+    values, slots = await _clean(db, event, data, None)
+    workshop = Workshop(event_id=event.id, **values)
+    db.add(workshop)
+    await db.flush()
+    await _set_slots(db, workshop, slots)
+    return workshop
+
+
+async def _managed(db: AsyncSession, workshop_id: int, user: User | None) -> tuple[Workshop, Event]:
+    if user is None:
+        raise NotAuthenticated()
+    workshop = await get_workshop(db, workshop_id)
+    event = await db.get(Event, workshop.event_id)
+    assert event is not None
+    await require_organiser(db, event, user)
+    return workshop, event
+
+
+async def update_workshop(
+    db: AsyncSession, workshop_id: int, user: User | None, data: Mapping[str, Any]
+) -> Workshop:
+    """Change a workshop (owner and organisers). Every field is given again, as on create."""
+    workshop, event = await _managed(db, workshop_id, user)
+    values, slots = await _clean(db, event, data, workshop)
+    for key, value in values.items():
+        setattr(workshop, key, value)
+    if values.get("presenter_id") is not None:
+        # The presenter does not also sit among the attendees.
+        await db.execute(
+            delete(WorkshopRegistration).where(
+                WorkshopRegistration.workshop_id == workshop.id,
+                WorkshopRegistration.participant_id == values["presenter_id"],
+            )
+        )
+    await _set_slots(db, workshop, slots)
+    return workshop
+
+
+async def delete_workshop(db: AsyncSession, workshop_id: int, user: User | None) -> Event:
+    """Delete a workshop with its registrations and questions (owner and organisers)."""
+    workshop, event = await _managed(db, workshop_id, user)
+    await db.delete(workshop)
+    await db.flush()
+    return event
+
+
+# ---------------------------------------------------------------------------------------------
+# Participants: register, unregister
+
+
+async def _lock_workshop(db: AsyncSession, workshop: Workshop) -> None:
+    """Serialise registrations of one workshop so the capacity holds under concurrent clicks."""
+    if db.get_bind().dialect.name == "sqlite":
+        # No row locks: a no-op write takes the database's write lock now, before the count.
+        await db.execute(
+            update(Workshop)
+            .where(Workshop.id == workshop.id)
+            .values(capacity=Workshop.capacity)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    await db.execute(select(Workshop.id).where(Workshop.id == workshop.id).with_for_update())
+
+
+async def _attendee(db: AsyncSession, workshop: Workshop, user: User | None) -> tuple[Event, Participant]:
+    if user is None:
+        raise NotAuthenticated()
+    event = await db.get(Event, workshop.event_id)
+    assert event is not None
+    me = await own_participant(db, event, user)
+    if me is None or me.status != "approved":
+        raise PermissionDenied("Only the event's approved participants may register for its workshops.")
+    return event, me
+
+
+async def register(db: AsyncSession, workshop_id: int, user: User | None) -> WorkshopView:
+    """Register the caller for the workshop (again: nothing changes).
+
+    Refused when the workshop is full, when the caller presents it, and when the caller already
+    has a one-to-one meeting (held or scheduled) or another workshop in one of its slots.
+    """
+    workshop = await get_workshop(db, workshop_id)
+    event, me = await _attendee(db, workshop, user)
+    if workshop.presenter_id == me.id:
+        raise Conflict("You present this workshop: you need no registration.")
+    await lock_participants(db, me.id)  # the same lock self-booking takes before it checks seats
+    await _lock_workshop(db, workshop)
+    already = await db.scalar(
+        select(WorkshopRegistration.id).where(
+            WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.participant_id == me.id
+        )
+    )
+    if already is None:
+        slots = (await _slots_of(db, [workshop.id]))[workshop.id]
+        await _check_free_for(db, event, me, workshop, slots)
+        taken = (await _counts(db, [workshop.id])).get(workshop.id, 0)
+        if workshop.capacity is not None and taken >= workshop.capacity:
+            raise Conflict("This workshop is full.", {"workshop": "This workshop is full."})
+        try:
+            async with db.begin_nested():
+                db.add(WorkshopRegistration(workshop_id=workshop.id, participant_id=me.id))
+                await db.flush()
+        except IntegrityError:  # the same person's second click won the race: registered either way
+            pass
+    return (await _views(db, [workshop], me))[0]
+
+
+async def _check_free_for(
+    db: AsyncSession, event: Event, me: Participant, workshop: Workshop, slots: list[Slot]
+) -> None:
+    from clockevents.agenda.meetings import zone_of
+
+    zone = zone_of(event.timezone)
+    by_id = {s.id: s for s in slots}
+    seat = await db.scalar(
+        select(MeetingSeat.slot_id)
+        .where(MeetingSeat.participant_id == me.id, MeetingSeat.slot_id.in_(list(by_id)))
+        .limit(1)
+    )
+    if seat is not None:
+        when = by_id[seat].starts_at.astimezone(zone).strftime("%a %d %b, %H:%M")
+        message = (
+            f"You already have a meeting in this workshop's slot ({when}). "
+            "Cancel or move that meeting first, or choose another workshop."
+        )
+        raise Conflict(message, {"workshop": message})
+    clash = await db.scalar(
+        select(Workshop.title)
+        .join(WorkshopSlot, WorkshopSlot.workshop_id == Workshop.id)
+        .outerjoin(
+            WorkshopRegistration,
+            (WorkshopRegistration.workshop_id == Workshop.id)
+            & (WorkshopRegistration.participant_id == me.id),
+        )
+        .where(
+            Workshop.id != workshop.id,
+            WorkshopSlot.slot_id.in_(list(by_id)),
+            (WorkshopRegistration.id.is_not(None)) | (Workshop.presenter_id == me.id),
+        )
+        .limit(1)
+    )
+    if clash is not None:
+        message = f"You are already in the workshop “{clash}” at the same time."
+        raise Conflict(message, {"workshop": message})
+
+
+async def unregister(db: AsyncSession, workshop_id: int, user: User | None) -> WorkshopView:
+    """Withdraw the caller's registration (when there is none: nothing changes)."""
+    workshop = await get_workshop(db, workshop_id)
+    _event, me = await _attendee(db, workshop, user)
+    await db.execute(
+        delete(WorkshopRegistration).where(
+            WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.participant_id == me.id
+        )
+    )
+    await db.flush()
+    return (await _views(db, [workshop], me))[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The room: who may enter, the snapshot, chat, questions, votes
+
+
+@dataclass(frozen=True)
+class WorkshopAccess:
+    """The caller inside one workshop room."""
+
+    workshop: Workshop
+    event: Event
+    user: User
+    role: str  # "presenter" | "attendee" | "organiser"
+    participant_id: int | None
+    name: str
+
+    @property
+    def channel(self) -> str:
+        return workshop_channel(self.workshop.id)
+
+    @property
+    def who(self) -> dict[str, Any]:
+        return {
+            "participant_id": self.participant_id,
+            "user_id": self.user.id,
+            "name": self.name,
+            "role": self.role,
+        }
+
+    @property
+    def moderates(self) -> bool:
+        """The presenter and the organisers mark questions answered."""
+        return self.role in ("presenter", "organiser")
+
+
+async def workshop_access(db: AsyncSession, user: User | None, workshop_id: int) -> WorkshopAccess:
+    """Let in the registered attendees, the presenter and the event's organisers; refuse others."""
+    if user is None:
+        raise NotAuthenticated()
+    workshop = await get_workshop(db, workshop_id)
+    event = await db.get(Event, workshop.event_id)
+    assert event is not None
+    me = await own_participant(db, event, user)
+    if me is not None and workshop.presenter_id == me.id:
+        return WorkshopAccess(workshop, event, user, "presenter", me.id, user.name)
+    if me is not None and me.status == "approved":
+        registered = await db.scalar(
+            select(WorkshopRegistration.id).where(
+                WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.participant_id == me.id
+            )
+        )
+        if registered is not None:
+            return WorkshopAccess(workshop, event, user, "attendee", me.id, user.name)
+    access = await access_for(db, event, user)
+    if access.is_staff:
+        return WorkshopAccess(workshop, event, user, "organiser", None, user.name)
+    raise PermissionDenied(
+        "Only the workshop's registered attendees, its presenter and the organisers may enter this room."
+    )
+
+
+def _question(row: WorkshopQuestion, name: str, votes: int, voted: bool) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "text": row.text,
+        "by": {"user_id": row.user_id, "name": name},
+        "votes": votes,
+        "answered": row.answered,
+        "voted": voted,
+        "at": iso(row.created_at),
+    }
+
+
+async def questions(db: AsyncSession, workshop_id: int, user_id: int | None) -> list[dict[str, Any]]:
+    """The workshop's questions, most votes first (then oldest first), with the caller's votes."""
+    votes = func.count(WorkshopVote.id).label("votes")
+    rows = (
+        await db.execute(
+            select(WorkshopQuestion, User.name, votes)
+            .outerjoin(User, User.id == WorkshopQuestion.user_id)
+            .outerjoin(WorkshopVote, WorkshopVote.question_id == WorkshopQuestion.id)
+            .where(WorkshopQuestion.workshop_id == workshop_id)
+            .group_by(WorkshopQuestion.id, User.name)
+            .order_by(votes.desc(), WorkshopQuestion.id)
+        )
+    ).all()
+    mine: set[int] = set()
+    if user_id is not None and rows:
+        mine = set(
+            await db.scalars(
+                select(WorkshopVote.question_id).where(
+                    WorkshopVote.user_id == user_id, WorkshopVote.question_id.in_([r[0].id for r in rows])
+                )
+            )
+        )
+    return [_question(q, name or "", n, q.id in mine) for q, name, n in rows]
+
+
+async def present(hub: LiveHub, db: AsyncSession, room: WorkshopAccess) -> list[dict[str, Any]]:
+    """Who is in the room now: every person with more "joined" than "left" (second tabs count once)."""
+    open_: dict[int, int] = {}
+    who: dict[int, dict[str, Any]] = {}
+    for message in await hub.history(db, room.channel, types=["presence"]):
+        person = message.get("who") or {}
+        uid = person.get("user_id")
+        if uid is None:
+            continue
+        who[uid] = person
+        open_[uid] = open_.get(uid, 0) + (1 if message.get("state") == "joined" else -1)
+    return [
+        {"user_id": uid, "name": who[uid].get("name", ""), "role": who[uid].get("role", "")}
+        for uid, n in open_.items()
+        if n > 0
+    ]
+
+
+async def snapshot(hub: LiveHub, db: AsyncSession, room: WorkshopAccess) -> dict[str, Any]:
+    """What a newcomer sees first: the workshop, its presenter, attendance, chat and questions."""
+    seq = await hub.last_seq(db, room.channel)
+    view = (await _views(db, [room.workshop], None))[0]
+    presenter = view.presenter
+    return {
+        "type": "snapshot",
+        "seq": seq,
+        "ephemeral": True,
+        "server_time": iso(utcnow()),
+        "me": {**room.who, "moderates": room.moderates},
+        "workshop": {
+            "id": room.workshop.id,
+            "title": room.workshop.title,
+            "description": room.workshop.description,
+            "capacity": room.workshop.capacity,
+            "slots": [
+                {"index": s.index, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at)}
+                for s in view.slots
+            ],
+            "event": {"slug": room.event.slug, "title": room.event.title, "timezone": room.event.timezone},
+        },
+        "presenter": (
+            {"participant_id": presenter.id, "name": presenter.name, "organisation": presenter.organisation}
+            if presenter is not None
+            else None
+        ),
+        "attendees": view.registered,
+        "present": await present(hub, db, room),
+        "chat": await hub.history(db, room.channel, types=["chat"], limit=CHAT_HISTORY, newest=True),
+        "questions": await questions(db, room.workshop.id, room.user.id),
+    }
+
+
+async def post_chat(hub: LiveHub, room: WorkshopAccess, data: dict[str, Any]) -> dict[str, Any]:
+    text = check_chat(data)
+    who = room.who
+    return await hub.post(
+        room.channel,
+        room.event.id,
+        "chat",
+        {
+            "from": {
+                "participant_id": who["participant_id"],
+                "user_id": who["user_id"],
+                "name": who["name"],
+                "role": who["role"],
+            },
+            "text": text,
+        },
+        user_id=room.user.id,
+    )
+
+
+def check_question(data: Mapping[str, Any]) -> str:
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed({"text": "A question needs some text."})
+    text = text.strip()
+    if len(text) > QUESTION_MAX:
+        raise ValidationFailed({"text": f"A question holds at most {QUESTION_MAX} characters."})
+    if "\x00" in text:
+        raise ValidationFailed({"text": "The question contains a character that is not allowed."})
+    return text
+
+
+async def ask(
+    hub: LiveHub, db: AsyncSession, room: WorkshopAccess, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Store a question (1 to 500 characters) and tell the room."""
+    text = check_question(data)
+    async with db.begin():
+        row = WorkshopQuestion(
+            workshop_id=room.workshop.id, user_id=room.user.id, text=text, created_at=utcnow()
+        )
+        db.add(row)
+    return await hub.post(
+        room.channel,
+        room.event.id,
+        "question",
+        {
+            "id": row.id,
+            "text": text,
+            "by": {"user_id": room.user.id, "name": room.name},
+            "votes": 0,
+            "answered": False,
+        },
+        user_id=room.user.id,
+    )
+
+
+async def _own_question(db: AsyncSession, room: WorkshopAccess, data: Mapping[str, Any]) -> WorkshopQuestion:
+    raw = data.get("question_id")
+    qid = _whole(raw) if not isinstance(raw, str) else None
+    if qid is None or not 0 < qid <= 2**31 - 1:
+        raise ValidationFailed({"question_id": "Give the question's id as a number."})
+    question = await db.get(WorkshopQuestion, qid)
+    if question is None or question.workshop_id != room.workshop.id:
+        raise NotFound("No such question in this workshop.")
+    return question
+
+
+async def vote(
+    hub: LiveHub, db: AsyncSession, room: WorkshopAccess, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Upvote a question, once per person: a second vote is refused (Conflict) and counts nothing.
+
+    The ``vote`` message carries the question's count after this vote. Counts only grow (there
+    is no unvote), so a client that keeps the largest count it saw is never behind.
+    """
+    async with db.begin():
+        question = await _own_question(db, room, data)
+        already = await db.scalar(
+            select(WorkshopVote.id).where(
+                WorkshopVote.question_id == question.id, WorkshopVote.user_id == room.user.id
+            )
+        )
+        if already is not None:
+            raise Conflict("You have already voted for this question.")
+        db.add(WorkshopVote(question_id=question.id, user_id=room.user.id))
+        try:
+            await db.flush()
+        except IntegrityError:  # a second tab's vote won the race: the constraint keeps one
+            raise Conflict("You have already voted for this question.") from None
+    votes = await db.scalar(select(func.count()).where(WorkshopVote.question_id == question.id)) or 0
+    return await hub.post(
+        room.channel,
+        room.event.id,
+        "vote",
+        {"question_id": question.id, "votes": votes},
+        user_id=room.user.id,
+    )
+
+
+async def mark_answered(
+    hub: LiveHub, db: AsyncSession, room: WorkshopAccess, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Mark a question answered (the presenter and the organisers); again: nothing is sent."""
+    if not room.moderates:
+        raise PermissionDenied("Only the presenter and the organisers mark questions answered.")
+    async with db.begin():
+        question = await _own_question(db, room, data)
+        if question.answered:
+            return None
+        question.answered = True
+    return await hub.post(
+        room.channel, room.event.id, "answered", {"question_id": question.id}, user_id=room.user.id
+    )
+
+
+async def post_presence(hub: LiveHub, room: WorkshopAccess, state: str) -> None:
+    """Tell the room someone came ("joined") or went ("left"); no attendance is recorded."""
+    await hub.post(
+        room.channel, room.event.id, "presence", {"who": room.who, "state": state}, user_id=room.user.id
+    )
