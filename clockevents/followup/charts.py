@@ -71,7 +71,7 @@ def heat_map(labels: Sequence[str], matrix: Sequence[Sequence[int]], *, title: s
     n = len(labels)
     left = LABEL_WIDTH
     head = 150  # room for the slanted column labels
-    width = left + CELL * n + 8
+    width = left + CELL * n + 110  # the last slanted column labels run to the right
     height = head + CELL * n + 8
     top = max((v for row in matrix for v in row), default=0) or 1
     parts = [

@@ -16,7 +16,7 @@ Client = AsyncTestClient[Litestar]
 
 
 def _cards(html: str) -> list[str]:
-    return re.findall(r'<span class="stat" data-figure="\d+">([^<]*)</span>\s*([^<]+?)</li>', html)
+    return re.findall(r'<span class="stat" data-figure="[a-z_]+">([^<]*)</span>\s*([^<]+?)</li>', html)
 
 
 async def test_report_page_shows_figures_charts_and_links(db: AsyncSession, client: Client) -> None:
