@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.accounts.models import User
@@ -94,13 +94,10 @@ async def shift_to_now(db: AsyncSession, event: Event, now: datetime | None = No
     for slot in (await db.scalars(select(Slot).where(Slot.event_id == event_id))).all():
         slot.starts_at, slot.ends_at = slot.starts_at + delta, slot.ends_at + delta
     await db.flush()
-    await db.execute(
-        update(Meeting)
-        .where(Meeting.event_id == event_id, Meeting.slot_id.is_not(None))
-        .values(sequence=Meeting.sequence + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.expire_all()
+    for meeting in (
+        await db.scalars(select(Meeting).where(Meeting.event_id == event_id, Meeting.slot_id.is_not(None)))
+    ).all():
+        meeting.sequence += 1  # the time changed: calendars must take the new one
     # Sessions and the event's dates follow their slots (in the event's zone).
     for session in (await db.scalars(select(EventSession).where(EventSession.event_id == event_id))).all():
         bounds = (
