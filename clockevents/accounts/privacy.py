@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from clockevents.accounts.models import AuthToken, LoginAttempt, User
 from clockevents.accounts.services import authenticate
@@ -264,19 +265,16 @@ async def delete_account(db: AsyncSession, user: User | None, password: Any, add
         await authenticate(db, email=user.email, password=password, address=address)
     except ValidationFailed:
         raise ValidationFailed({"password": "The password is wrong."}) from None
+    other = aliased(EventRole)
     owned = list(
         await db.scalars(
             select(Event.title)
             .join(EventRole, EventRole.event_id == Event.id)
             .where(EventRole.user_id == user.id, EventRole.role == "owner")
             .where(
-                select(func.count())
-                .select_from(EventRole)
-                .where(
-                    EventRole.event_id == Event.id, EventRole.role == "owner", EventRole.user_id != user.id
-                )
-                .scalar_subquery()
-                == 0
+                ~select(other.id)
+                .where(other.event_id == Event.id, other.role == "owner", other.user_id != user.id)
+                .exists()
             )
             .order_by(Event.title)
         )
