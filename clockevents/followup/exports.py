@@ -91,6 +91,27 @@ def table(report: Report, name: str) -> Table:
     return TABLES[name][1](report)
 
 
+KEY_COLUMNS = {"figure": "Figure", "kind": "Outcome", "stage": "Survey stage"}
+DIMENSION_LABELS = {"by_cluster": "Cluster", "by_type": "Participant type", "by_country": "Country"}
+
+
+def readable(report: Report, name: str) -> Table:
+    """A table for people (the page, the PDF): labels instead of the machine keys the files keep.
+
+    The summary, outcome and survey tables drop their key column; the breakdowns turn into one
+    row per figure and one column per group, which fits a page however many figures there are.
+    """
+    header, rows = table(report, name)
+    if header[0] in KEY_COLUMNS and header[1] == "label":
+        return [KEY_COLUMNS[header[0]], *header[2:]], [r[1:] for r in rows]
+    if name in DIMENSION_LABELS:
+        keys = header[1:]
+        groups = [r[0] for r in rows]
+        flipped = [[FIGURE_LABELS[k], *(r[i + 1] for r in rows)] for i, k in enumerate(keys)]
+        return [DIMENSION_LABELS[name], *groups], flipped
+    return header, rows
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -166,27 +187,35 @@ class _Pdf:
         self.pdf.ln(3)
         self.pdf.cell(0, 8, self.text(value), new_x="LMARGIN", new_y="NEXT")
 
+    def fit(self, value: Any, width: float) -> str:
+        """The text, cut short with an ellipsis so it fits ``width`` millimetres."""
+        text = self.text(value)
+        if self.pdf.get_string_width(text) <= width - 2:
+            return text
+        while text and self.pdf.get_string_width(text + "...") > width - 2:
+            text = text[:-1]
+        return text + "..."
+
     def table(self, header: list[str], rows: list[list[Any]]) -> None:
         pdf = self.pdf
         usable = pdf.w - pdf.l_margin - pdf.r_margin
         columns = len(header)
-        first = min(60.0, usable / 3)
-        # Wide tables (the breakdowns) are cut into column groups that fit the page.
-        per_page = max(1, int((usable - first) // 16))
+        first = min(62.0, usable / 3)
+        # Wide tables (many groups) are cut into column groups that fit the page.
+        per_page = max(1, int((usable - first) // 26))
         for start in range(1, max(columns, 2), per_page):
             chunk = list(range(start, min(columns, start + per_page)))
-            width = (usable - first) / max(len(chunk), 1)
-            size = 7 if columns > 6 else 9
-            pdf.set_font(self.family, size=size)
+            width = min((usable - first) / max(len(chunk), 1), 60.0)
+            pdf.set_font(self.family, size=8)
             pdf.set_fill_color(230, 236, 241)
-            pdf.cell(first, 6, self.text(header[0])[:40], border=1, fill=True)
+            pdf.cell(first, 6, self.fit(header[0], first), border=1, fill=True)
             for c in chunk:
-                pdf.cell(width, 6, self.text(header[c])[:22], border=1, fill=True, align="C")
+                pdf.cell(width, 6, self.fit(header[c], width), border=1, fill=True, align="C")
             pdf.ln()
             for row in rows:
-                pdf.cell(first, 5.5, self.text(row[0])[:40], border=1)
+                pdf.cell(first, 5.5, self.fit(row[0], first), border=1)
                 for c in chunk:
-                    pdf.cell(width, 5.5, self.text(row[c]), border=1, align="R")
+                    pdf.cell(width, 5.5, self.fit(row[c], width), border=1, align="R")
                 pdf.ln()
             pdf.ln(2)
 
@@ -214,8 +243,8 @@ def to_pdf(report: Report) -> bytes:
     doc.pdf.cell(0, 6, doc.text(f"Generated {stamp}"), new_x="LMARGIN", new_y="NEXT")
     doc.heading("Outcomes by kind")
     doc.bars([(OUTCOME_LABELS[k], report.total.outcomes[k]) for k in OUTCOME_KINDS])
-    for title, build in TABLES.values():
-        header, rows = build(report)
+    for name, (title, _) in TABLES.items():
+        header, rows = readable(report, name)
         doc.heading(title)
         doc.table(header, rows)
     return bytes(doc.pdf.output())

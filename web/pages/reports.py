@@ -36,17 +36,6 @@ HEADLINE = (
 )
 
 
-KEY_COLUMNS = {"figure": "Figure", "kind": "Outcome", "stage": "Survey stage"}
-
-
-def _readable(name: str, title: str, header: list[str], rows: list[list[Any]]) -> tuple[Any, ...]:
-    """A table for the page: the machine key the files keep ("figure", "kind") gives way to its label."""
-    if header[0] in KEY_COLUMNS and header[1] == "label":
-        header = [KEY_COLUMNS[header[0]], *header[2:]]
-        rows = [r[1:] for r in rows]
-    return name, title, header, rows
-
-
 @get("/events/{slug:str}/admin/report", include_in_schema=False)
 async def report_page(
     slug: str, request: Request[Any, Any, Any], db: AsyncSession, user: User | None
@@ -80,8 +69,7 @@ async def report_page(
         figure_labels=FIGURE_LABELS,
         outcome_labels=OUTCOME_LABELS,
         tables=[
-            _readable(name, title, *exports.table(report, name))
-            for name, (title, _) in exports.TABLES.items()
+            (name, title, *exports.readable(report, name)) for name, (title, _) in exports.TABLES.items()
         ],
         query=query,
         api_url=f"/api/v1/events/{event.slug}/report{query}",
