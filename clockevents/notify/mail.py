@@ -7,6 +7,7 @@ Links and calendar URLs are written with ``BASE_URL_MARK`` and filled in with th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +28,7 @@ from clockevents.errors import NotAuthenticated, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.notify.mail_models import MAIL_KINDS, MailPreference
-from clockevents.notify.outbox import Draft, chunks, enqueue, enqueue_many
+from clockevents.notify.outbox import Draft, chunks, enqueue, enqueue_many, taken_keys
 from clockevents.notify.transport import BASE_URL_MARK
 from clockevents.registration.models import Organisation, Participant
 
@@ -76,13 +78,19 @@ def render(
     recipient_name: str, subject: str, lines: list[str], event: Event, link: str, link_label: str
 ) -> tuple[str, str]:
     """Render the plain-text and HTML bodies of one mail."""
+    return _render(recipient_name, subject, lines, event.title, link, link_label)
+
+
+def _render(
+    recipient_name: str, subject: str, lines: list[str], event_title: str, link: str, link_label: str
+) -> tuple[str, str]:
     context = {
         "name": recipient_name,
         "subject": subject,
         "lines": lines,
         "link": link,
         "link_label": link_label,
-        "event_title": event.title,
+        "event_title": event_title,
         "preferences_url": f"{BASE_URL_MARK}{PREFERENCES_PATH}",
     }
     return (
@@ -270,6 +278,71 @@ MEETING_SUBJECTS = {
 }
 
 
+@dataclass(frozen=True)
+class _Invitation:
+    """One meeting mail to compose: everything read from the database, as plain values."""
+
+    recipient: Recipient
+    subject: str
+    lines: list[str]
+    view: ical.CalendarMeeting | None  # None: the meeting is not on the agenda, no calendar part
+    method: str
+    key: str
+
+
+class _Envelopes:
+    """Wrap VEVENTs in ``ical.calendar_for``'s VCALENDAR, serialising each envelope only once.
+
+    The envelope (header and VTIMEZONE) is the same for every invitation of one event, method and
+    year, and serialising the VTIMEZONE costs more than the VEVENT: the first calendar of each
+    kind is built whole by ``calendar_for`` and split around its VEVENT; later VEVENTs go in
+    between the same two halves.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.halves: dict[tuple[str, str, int], tuple[str, str]] = {}
+
+    def wrap(self, vevent: icalendar.Event, method: str) -> str:
+        start = vevent["DTSTART"]
+        key = (method, str(start.params.get("TZID", "")), start.dt.year)
+        if key in self.halves:
+            head, tail = self.halves[key]
+            return head + vevent.to_ical().decode() + tail
+        whole = ical.calendar_for([vevent], name=self.name, method=method).decode()
+        head, _, rest = whole.partition("\r\nBEGIN:VEVENT\r\n")
+        _, _, tail = rest.rpartition("\r\nEND:VEVENT\r\n")
+        self.halves[key] = (head + "\r\n", tail)  # VEVENT.to_ical() ends with its own CRLF
+        return whole
+
+
+def _compose(invitations: Sequence[_Invitation], event_title: str, link: str) -> list[Draft]:
+    """Render the bodies and calendars of ``invitations`` (pure work: no database, safe in a thread)."""
+    envelopes = _Envelopes(event_title)
+    drafts = []
+    for item in invitations:
+        ics = ""
+        if item.view is not None:
+            ics = envelopes.wrap(ical.meeting_event(item.view, method=item.method), item.method)
+        text, html = _render(item.recipient.name, item.subject, item.lines, event_title, link, "Your agenda")
+        drafts.append(
+            Draft(
+                to=item.recipient.email,
+                subject=item.subject,
+                text=text,
+                html=html,
+                ics=ics,
+                ics_method=item.method if ics else "",
+                kind="agenda",
+                dedupe_key=item.key,
+            )
+        )
+    return drafts
+
+
+COMPOSE_INLINE = 50  # more mails than this are composed in a worker thread, off the event loop
+
+
 async def queue_meeting_mails(
     db: AsyncSession,
     event: Event,
@@ -282,8 +355,10 @@ async def queue_meeting_mails(
     event STATUS:CANCELLED); a cancelled meeting always gets a CANCEL. UID and SEQUENCE are the
     feed's, so a calendar updates its copy. Both sides are written to unless ``participant_ids``
     narrows them, each only if they want "agenda" mail. Keyed by meeting, sequence, method and
-    participant: the same change never mails anyone twice. A fixed handful of queries whatever
-    the number of meetings, so a whole agenda's publication stays one quick transaction.
+    participant: the same change never mails anyone twice (and is not even composed again).
+
+    The queries do not grow with the number of meetings (a few, chunked by 500 ids), and a
+    large batch is rendered in a worker thread so the event loop keeps serving other requests.
     """
     if not changes:
         return 0
@@ -292,55 +367,49 @@ async def queue_meeting_mails(
     readers = {r.participant_id: r for r in await recipients(db, sides, "agenda")}
     if not readers:
         return 0
+    keyed = []
+    for meeting, kind in changes:
+        method = "CANCEL" if kind == "cancelled" or meeting.status == "cancelled" else "REQUEST"
+        for me in (meeting.a_id, meeting.b_id):
+            if me in readers:
+                key = f"meeting:{meeting.id}:seq:{meeting.sequence}:{method.lower()}:participant:{me}"
+                keyed.append((meeting, kind, method, me, key))
+    taken = await taken_keys(db, [item[-1] for item in keyed])
+    keyed = [item for item in keyed if item[-1] not in taken]
+    if not keyed:
+        return 0
     slots = {s.id: s for s in await db.scalars(select(Slot).where(Slot.event_id == event.id))}
-    labels = await _labels(db, {p for m, _ in changes for p in (m.a_id, m.b_id)})
-    shown = [m for m, _ in changes if _on_agenda(m) and m.slot_id in slots]
-    people = await _people(db, {p for m in shown for p in (m.a_id, m.b_id)})
+    labels = await _labels(db, {p for m, *_ in keyed for p in (m.a_id, m.b_id)})
+    shown = {m.id: m for m, *_ in keyed if _on_agenda(m) and m.slot_id in slots}
+    people = await _people(db, {p for m in shown.values() for p in (m.a_id, m.b_id)})
     messages: dict[int, str] = {}
-    for part in chunks(sorted({m.request_id for m in shown if m.request_id is not None})):
+    for part in chunks(sorted({m.request_id for m in shown.values() if m.request_id is not None})):
         rows = await db.execute(
             select(MeetingRequest.id, MeetingRequest.message).where(MeetingRequest.id.in_(part))
         )
         messages.update({rid: message or "" for rid, message in rows.all()})
-    link = agenda_link(event)
-    drafts: list[Draft] = []
-    for meeting, kind in changes:
-        method = "CANCEL" if kind == "cancelled" or meeting.status == "cancelled" else "REQUEST"
+    invitations = []
+    for meeting, kind, method, me, key in keyed:
+        r = readers[me]
         slot = slots.get(meeting.slot_id) if meeting.slot_id is not None else None
-        for me in (meeting.a_id, meeting.b_id):
-            r = readers.get(me)
-            if r is None:
-                continue
-            other = labels.get(meeting.b_id if me == meeting.a_id else meeting.a_id, "your partner")
-            when = local(slot.starts_at, r.timezone) if slot else "a time to be set"
-            subject = MEETING_SUBJECTS.get(kind, MEETING_SUBJECTS["scheduled"]).format(other=other, when=when)
-            lines = [subject + "."]
-            if method == "CANCEL" and meeting.cancel_reason:
-                lines.append(f"Reason: {meeting.cancel_reason}")
-            if method == "REQUEST" and (place := _place(event, meeting.table)):
-                lines.append(place)
-            ics = ""
-            if slot is not None and _on_agenda(meeting):
-                view = _calendar_view(
-                    event, meeting, slot, me, people, messages.get(meeting.request_id or 0, "")
-                )
-                vevent = ical.meeting_event(view, method=method)
-                ics = ical.calendar_for([vevent], name=event.title, method=method).decode()
-                lines.append("Your calendar app can add this meeting from the attached invitation.")
-            text, html = render(r.name, subject, lines, event, link, "Your agenda")
-            drafts.append(
-                Draft(
-                    to=r.email,
-                    subject=subject,
-                    text=text,
-                    html=html,
-                    ics=ics,
-                    ics_method=method if ics else "",
-                    kind="agenda",
-                    dedupe_key=f"meeting:{meeting.id}:seq:{meeting.sequence}:{method.lower()}:participant:{me}",
-                )
-            )
-    return await enqueue_many(db, drafts)
+        other = labels.get(meeting.b_id if me == meeting.a_id else meeting.a_id, "your partner")
+        when = local(slot.starts_at, r.timezone) if slot else "a time to be set"
+        subject = MEETING_SUBJECTS.get(kind, MEETING_SUBJECTS["scheduled"]).format(other=other, when=when)
+        lines = [subject + "."]
+        if method == "CANCEL" and meeting.cancel_reason:
+            lines.append(f"Reason: {meeting.cancel_reason}")
+        if method == "REQUEST" and (place := _place(event, meeting.table)):
+            lines.append(place)
+        view = None
+        if slot is not None and meeting.id in shown:
+            view = _calendar_view(event, meeting, slot, me, people, messages.get(meeting.request_id or 0, ""))
+            lines.append("Your calendar app can add this meeting from the attached invitation.")
+        invitations.append(_Invitation(r, subject, lines, view, method, key))
+    if len(invitations) > COMPOSE_INLINE:
+        drafts = await asyncio.to_thread(_compose, invitations, event.title, agenda_link(event))
+    else:
+        drafts = _compose(invitations, event.title, agenda_link(event))
+    return await enqueue_many(db, drafts, taken=taken)
 
 
 async def send_meeting_mail(

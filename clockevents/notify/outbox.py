@@ -9,7 +9,7 @@ and a runner that dies mid-send only delays the mail until the lease runs out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -97,20 +97,28 @@ class Draft:
     dedupe_key: str | None = None
 
 
-async def enqueue_many(db: AsyncSession, drafts: Sequence[Draft]) -> int:
-    """Add many mails to the outbox in the caller's transaction; return how many were added.
-
-    A few statements for any number of mails: the taken ``dedupe_key``s are read in chunks and
-    skipped (so are repeats within ``drafts``), the rest go in as multi-row INSERTs. Should a
-    concurrent writer take a key in between, the batch is undone (savepoint) and the mails are
-    queued one by one, each skipping its own duplicate.
-    """
-    keys = [d.dedupe_key for d in drafts if d.dedupe_key is not None]
+async def taken_keys(db: AsyncSession, keys: Iterable[str]) -> set[str]:
+    """The ``dedupe_key``s among ``keys`` already in the outbox (one query per 500 keys)."""
     taken: set[str] = set()
     for part in chunks(sorted(set(keys))):
         taken.update(
             await db.scalars(select(OutboundMail.dedupe_key).where(OutboundMail.dedupe_key.in_(part)))  # type: ignore[arg-type]
         )
+    return taken
+
+
+async def enqueue_many(db: AsyncSession, drafts: Sequence[Draft], *, taken: set[str] | None = None) -> int:
+    """Add many mails to the outbox in the caller's transaction; return how many were added.
+
+    A few statements for any number of mails: the taken ``dedupe_key``s are read in chunks and
+    skipped (so are repeats within ``drafts``), the rest go in as multi-row INSERTs. Should a
+    concurrent writer take a key in between, the batch is undone (savepoint) and the mails are
+    queued one by one, each skipping its own duplicate. A caller that has just read the taken
+    keys (``taken_keys``) passes them as ``taken`` to save reading them again.
+    """
+    if taken is None:
+        taken = await taken_keys(db, [d.dedupe_key for d in drafts if d.dedupe_key is not None])
+    taken = set(taken)
     fresh: list[Draft] = []
     for draft in drafts:
         if draft.dedupe_key is not None:

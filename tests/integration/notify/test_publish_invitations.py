@@ -446,3 +446,25 @@ def test_settings_mail_from_read_from_environment(tmp_path: Path) -> None:
     assert (configured.mail_from, unset.mail_from) == ("CLOCK <agenda@clock.example.org>", "")
     with pytest.raises(ValueError, match="MAIL_FROM"):
         Settings.from_env({**env, "MAIL_FROM": "not an address"})
+
+
+async def test_queue_meeting_mails_calendar_equals_calendar_for(db: AsyncSession) -> None:
+    event, meetings = await _round_robin(db, 4)
+    await mail.queue_meeting_mails(db, event, [(m, "scheduled") for m in meetings])
+    await db.commit()
+
+    rows = list(await db.scalars(select(OutboundMail).order_by(OutboundMail.id)))
+    expected = []
+    for m in meetings:
+        for me in (m.a_id, m.b_id):
+            [view] = await ical.calendar_meetings(
+                db, event, me, base_url=mail.BASE_URL_MARK, meeting_ids=[m.id]
+            )
+            vevent = ical.meeting_event(view, method="REQUEST")
+            expected.append(ical.calendar_for([vevent], name=event.title, method="REQUEST").decode())
+
+    def without_dtstamp(ics: str) -> list[str]:
+        return [line for line in ics.split("\r\n") if not line.startswith("DTSTAMP:")]
+
+    assert len(rows) == len(expected) == 16
+    assert [without_dtstamp(r.ics) for r in rows] == [without_dtstamp(e) for e in expected]
