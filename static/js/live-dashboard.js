@@ -1,0 +1,151 @@
+// A participant's live dashboard: the current and next meeting with a countdown, a Join button
+// that opens five minutes before the slot, the partner's presence, and announcements as they come.
+// Everything comes from the event socket's snapshot and the messages after it.
+
+import { LiveSocket, clockOffset, el, formatLeft, timeIn } from "./live-socket.js";
+
+const root = document.getElementById("live-dashboard");
+const zone = root.dataset.zone;
+const RESYNC_AT_MOST_EVERY_MS = 10000;
+
+const PARTNER_WORDS = {
+  joined: "is waiting in the room",
+  reconnecting: "lost the connection and is reconnecting",
+  left: "has left the room",
+  absent: "has not arrived yet",
+};
+
+const live = { me: null, current: null, next: null, offset: 0, announcements: [], lastResync: 0 };
+
+function now() {
+  return Date.now() + live.offset;
+}
+
+function meetingBody(meeting, isCurrent) {
+  if (!meeting) {
+    return [el("p", { class: "meta" }, isCurrent ? "No meeting right now." : "No further meetings for you.")];
+  }
+  const t = now();
+  const starts = Date.parse(meeting.starts_at);
+  const ends = Date.parse(meeting.ends_at);
+  const opens = Date.parse(meeting.join_opens_at);
+  const countdown =
+    t < starts ? "Starts in " + formatLeft(starts - t) : t < ends ? "Ends in " + formatLeft(ends - t) : "Over";
+  const partnerState = meeting.partner_state || "absent";
+  const open = t >= opens && t < ends;
+  const join = el(
+    "a",
+    { class: "button live-join", "data-field": "join", href: open ? meeting.room_url : null, "aria-disabled": open ? null : "true" },
+    open ? "Join" : "Join (opens at " + timeIn(meeting.join_opens_at, zone) + ")",
+  );
+  return [
+    el("p", { class: "live-with" }, el("strong", {}, meeting.partner), meeting.organisation ? " · " + meeting.organisation : ""),
+    el(
+      "p",
+      { class: "meta" },
+      timeIn(meeting.starts_at, zone) + "–" + timeIn(meeting.ends_at, zone) + (meeting.table ? " · table " + meeting.table : ""),
+    ),
+    el("p", { class: "live-countdown", "data-field": "countdown" }, countdown),
+    el(
+      "p",
+      { class: "live-partner", "data-state": partnerState, "data-field": "partner" },
+      el("span", { class: "live-dot", "data-state": partnerState }),
+      " Your partner " + (PARTNER_WORDS[partnerState] || partnerState) + ".",
+    ),
+    join,
+  ];
+}
+
+function render() {
+  for (const [id, meeting, isCurrent] of [
+    ["live-current", live.current, true],
+    ["live-next", live.next, false],
+  ]) {
+    const box = document.getElementById(id);
+    if (box) {
+      box.querySelector('[data-field="body"]').replaceChildren(...meetingBody(meeting, isCurrent));
+    }
+  }
+}
+
+function renderAnnouncements() {
+  const list = document.getElementById("live-announcements");
+  list.replaceChildren(
+    ...live.announcements
+      .slice()
+      .reverse()
+      .map((a) =>
+        el(
+          "li",
+          { "data-seq": a.seq },
+          el("p", {}, a.text),
+          el(
+            "p",
+            { class: "meta" },
+            (a.by ? a.by : "The organisers") + (a.cluster ? " to " + a.cluster : "") + (a.at ? " · " + timeIn(a.at, zone) : ""),
+          ),
+        ),
+      ),
+  );
+  document.getElementById("no-announcements").hidden = live.announcements.length > 0;
+}
+
+function tick() {
+  if (!live.me) {
+    return;
+  }
+  const t = now();
+  // The current meeting is over, or the next one has begun: ask the server for a fresh view.
+  const stale =
+    (live.current && t >= Date.parse(live.current.ends_at)) || (live.next && t >= Date.parse(live.next.starts_at));
+  if (stale && Date.now() - live.lastResync > RESYNC_AT_MOST_EVERY_MS) {
+    live.lastResync = Date.now();
+    socket.resync();
+    return;
+  }
+  render();
+}
+
+function onMessage(message) {
+  if (message.type === "snapshot") {
+    live.me = message.me;
+    live.current = message.current;
+    live.next = message.next;
+    live.offset = clockOffset(message.server_time);
+    live.announcements = message.announcements || [];
+    render();
+    renderAnnouncements();
+  } else if (message.type === "announcement") {
+    if (!live.announcements.some((a) => a.seq === message.seq)) {
+      live.announcements.push(message);
+      renderAnnouncements();
+    }
+  } else if (message.type === "presence") {
+    const who = message.who || {};
+    if (!live.me || who.role === "organiser" || who.participant_id === live.me.participant_id) {
+      return;
+    }
+    for (const meeting of [live.current, live.next]) {
+      if (meeting && meeting.id === message.meeting_id) {
+        meeting.partner_state = message.state;
+      }
+    }
+    render();
+  }
+}
+
+function onStatus(status, detail) {
+  const line = document.getElementById("live-conn");
+  line.dataset.state = status;
+  line.textContent =
+    status === "open"
+      ? "Connected: this page updates by itself."
+      : status === "closed"
+        ? detail || "Disconnected."
+        : status === "reconnecting"
+          ? "Connection lost: reconnecting…"
+          : "Connecting…";
+}
+
+const socket = new LiveSocket(root.dataset.ws, { onMessage, onStatus }).start();
+window.setInterval(tick, 1000);
