@@ -32,12 +32,12 @@ group. The cluster-by-cluster matrices count each held meeting (and each confirm
 once, in the cell of its two parties' clusters, mirrored across the diagonal.
 
 The report is built in a handful of queries whatever the event's size: participants,
-requests, meetings, outcomes, surveys and tasks are each read once, attendance in chunks.
+requests, meetings, attendance, outcomes, surveys and tasks are each read once.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -58,7 +58,8 @@ from clockevents.followup.models import (
     MeetingOutcome,
     SurveyInvitation,
 )
-from clockevents.live.attendance import summaries
+from clockevents.live.attendance import summarise
+from clockevents.live.models import Attendance
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.registration.models import Organisation, Participant
 
@@ -202,6 +203,15 @@ class Report:
 
 
 @dataclass(frozen=True)
+class _Parties:
+    """What ``summarise`` reads of a meeting."""
+
+    id: int
+    a_id: int
+    b_id: int
+
+
+@dataclass(frozen=True)
 class _Person:
     cluster: str  # cluster id as text, "" for none
     type: str
@@ -218,16 +228,26 @@ class _Builder:
         self.people = people
         self.total = Tally()
         self.groups: dict[str, dict[str, Tally]] = {d: {} for d in DIMENSIONS}
+        self._pairs: dict[tuple[int, int], list[Tally]] = {}  # a pair meets and asks more than once
 
     def _tally(self, dimension: str, key: str) -> Tally:
-        return self.groups[dimension].setdefault(key, Tally())
+        groups = self.groups[dimension]
+        found = groups.get(key)
+        if found is None:  # not setdefault: a Tally is too dear to build on every call
+            found = groups[key] = Tally()
+        return found
 
     def tallies_of_pair(self, a: int, b: int) -> list[Tally]:
         """The total, then each distinct group of either party (a meeting-level figure)."""
+        pair = (a, b) if a < b else (b, a)
+        cached = self._pairs.get(pair)
+        if cached is not None:
+            return cached
         found = [self.total]
         for dim in DIMENSIONS:
             keys = {self.people[p].key(dim) for p in (a, b) if p in self.people}
             found += [self._tally(dim, k) for k in sorted(keys)]
+        self._pairs[pair] = found
         return found
 
     def tallies_of_party(self, p: int) -> list[Tally]:
@@ -331,7 +351,17 @@ async def build_report(
                 t.ratings += 1
                 t.rating_sum += rating
 
-    attendance = await summaries(db, meetings, now)
+    # The room's rule (clockevents.live.attendance.summarise) over plain rows of the whole event,
+    # read in one query: loading thousands of ORM objects in chunks cost most of the report's time.
+    presence: dict[int, list[Any]] = defaultdict(list)
+    rows = await db.execute(
+        select(Attendance.meeting_id, Attendance.participant_id, Attendance.joined_at, Attendance.left_at)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Meeting.event_id == event.id, Meeting.status == "scheduled")
+    )
+    for row in rows:
+        if row.meeting_id in meetings:
+            presence[row.meeting_id].append(row)
     labels = [c.name for c in clusters]
     index = {str(c.id): i for i, c in enumerate(clusters)}
     size = len(labels) + 1  # a last row and column for participants without a cluster
@@ -351,9 +381,10 @@ async def build_report(
 
     for mid, (a, b, ends_at) in meetings.items():
         reports = outcomes.get(mid, {})
-        summary = attendance.get(mid)
         both_say_so = len(reports) == 2 and all(took for took, _ in reports.values())
-        held = (summary is not None and summary.held) or both_say_so
+        held = both_say_so or (
+            mid in presence and summarise(_Parties(mid, a, b), presence[mid], now, ends_at).held  # type: ignore[arg-type]
+        )
         kinds = {kind for _, kind in reports.values()}
         agreed = next(iter(kinds)) if len(reports) == 2 and len(kinds) == 1 else None
         if agreed == "none":
