@@ -105,10 +105,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def _channels_backend(settings: Settings) -> ChannelsBackend:
     """A fresh backend per app: a Redis backend cannot be reused after shutdown."""
     if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        from web.live.channels import NamespacedRedisBackend, namespace_for
+
+        return NamespacedRedisBackend(
+            redis=Redis.from_url(settings.redis_url), namespace=namespace_for(settings.database_url)
+        )
     return MemoryChannelsBackend()
 
 
