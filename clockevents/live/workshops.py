@@ -128,6 +128,17 @@ async def get_workshop(db: AsyncSession, workshop_id: int) -> Workshop:
     return workshop
 
 
+async def event_of(db: AsyncSession, workshop: Workshop) -> Event:
+    event = await db.get(Event, workshop.event_id)
+    assert event is not None
+    return event
+
+
+async def slot_choices(db: AsyncSession, event: Event) -> list[Slot]:
+    """The event's slots in order (what the organisers' form offers)."""
+    return list(await db.scalars(select(Slot).where(Slot.event_id == event.id).order_by(Slot.index)))
+
+
 async def _slots_of(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, list[Slot]]:
     found: dict[int, list[Slot]] = {wid: [] for wid in workshop_ids}
     if not workshop_ids:

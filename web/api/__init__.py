@@ -17,6 +17,7 @@ from web.api import (
     registration,
     reports,
     system,
+    workshops,
 )
 
 routes = [*accounts.routes, *events.routes, *registration.routes, *directory.routes, *agenda.routes]
@@ -25,5 +26,6 @@ routes += [*meetings.routes]
 routes += [*calendar.routes]
 routes += [*reports.routes]
 routes += [*followup.routes, *privacy.routes]
+routes += [*workshops.routes]
 routes += [*live.routes]
 root_routes = [*system.routes]

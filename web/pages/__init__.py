@@ -18,6 +18,7 @@ from web.pages import (
     notify,
     registration,
     reports,
+    workshops,
 )
 
 routes = [
@@ -36,4 +37,5 @@ routes = [
     *reports.routes,
     *followup.routes,
     *live.routes,
+    *workshops.routes,
 ]

@@ -1,0 +1,57 @@
+"""WebSocket endpoint of a workshop room: chat, questions, upvotes and "answered" marks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import WebSocket, websocket
+
+from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied
+from clockevents.live import workshops
+from web.live.connection import LiveConnection
+from web.live.handlers import _CLOSE_FOR, _admit, _after, _channels, _hub, _refuse
+
+
+@websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
+async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
+    if not await _admit(socket):
+        return
+    hub, factory = _hub(socket), socket.app.state.session_factory
+    try:
+        async with factory() as db:
+            room = await workshops.workshop_access(db, socket.scope.get("user"), workshop_id)  # type: ignore[arg-type]
+    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
+        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
+        return
+    conn = LiveConnection(socket, hub, _channels(socket), room.channel)
+
+    async def chat(data: dict[str, Any]) -> None:
+        await workshops.post_chat(hub, room, data)
+
+    async def question(data: dict[str, Any]) -> None:
+        async with factory() as db:
+            await workshops.ask(hub, db, room, data)
+
+    async def vote(data: dict[str, Any]) -> None:
+        async with factory() as db:
+            await workshops.vote(hub, db, room, data)
+
+    async def answered(data: dict[str, Any]) -> None:
+        async with factory() as db:
+            await workshops.mark_answered(hub, db, room, data)
+
+    conn.handlers.update(chat=chat, question=question, vote=vote, answered=answered)
+
+    async def snapshot() -> dict[str, Any]:
+        async with factory() as db:
+            return await workshops.snapshot(hub, db, room)
+
+    subscriber = await conn.start(_after(socket), snapshot)
+    await workshops.post_presence(hub, room, "joined")
+    try:
+        await conn.run(subscriber)
+    finally:
+        await workshops.post_presence(hub, room, "left")
+
+
+routes = [workshop_room]
