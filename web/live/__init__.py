@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from web.live.handlers import routes
+from web.live import workshops
+from web.live.handlers import routes as _room_routes
+
+routes = [*_room_routes, *workshops.routes]
 
 __all__ = ["routes"]
