@@ -7,12 +7,16 @@ connections meet on this machine without any STUN or TURN server.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.db import utcnow
+from clockevents.events.models import EventSession, Slot
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.agenda import make_meeting, make_request, slot_at
 from tests.factories.events import make_event
@@ -121,3 +125,117 @@ async def test_two_parties_chat_and_connect_by_video(
     # Exactly one side was polite: the party with the larger participant id.
     polite = {who: await page.evaluate("window.clockRoom.room.polite") for who, page in pages.items()}
     assert polite == {"ada": ada.id > bo.id, "bo": bo.id > ada.id}
+
+    # Ada's connection drops: she comes back with ?after= and misses nothing said meanwhile,
+    # and the video carries on (the same page keeps its peer connection).
+    await ada_page.evaluate("window.clockRoom.socket.ws.close(4000, 'network hiccup')")
+    await bo_page.get_by_label("Message").fill("Did you drop out?")
+    await bo_page.get_by_role("button", name="Send").click()
+    await ada_page.locator("#chat-log li p", has_text="Did you drop out?").wait_for(timeout=TIMEOUT_MS)
+    assert "?after=" in await ada_page.evaluate("window.clockRoom.socket.ws.url")
+    assert await ada_page.locator("#chat-log li p").all_text_contents() == [
+        "Hello Bo, can you hear me?",
+        "Loud and clear, Ada.",
+        "Did you drop out?",
+    ]
+    for page in (ada_page, bo_page):
+        assert await page.evaluate("window.clockRoom.pc.connectionState") == "connected"
+
+
+async def state_of(page: Page, selector: str) -> str | None:
+    return await page.locator(selector).get_attribute("data-state")
+
+
+async def wait_state(page: Page, selector: str, state: str) -> None:
+    """Wait until the element's data-state is ``state`` (the pages keep it current)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT_MS / 1000
+    while (current := await state_of(page, selector)) != state:
+        if loop.time() > deadline:
+            raise AssertionError(f"{selector} is {current!r}, not {state!r}")
+        await asyncio.sleep(0.2)
+
+
+async def test_dashboard_follows_partner_and_announcements_and_monitor_follows_rooms(
+    db: AsyncSession, live_server: str, browser: Browser
+) -> None:
+    organiser = await make_user(db, email="olga@clock.example", name="Olga Organiser")
+    event = await make_event(db, organiser)
+    ada_user = await make_user(db, email="ada@nanotech.example", name="Ada Rossi")
+    bo_user = await make_user(db, email="bo@labx.example", name="Bo Chen")
+    cy_user = await make_user(db, email="cy@stone.example", name="Cy Diaz")
+    ada = await make_participant(db, event, user=ada_user)
+    bo = await make_participant(db, event, user=bo_user)
+    cy = await make_participant(db, event, user=cy_user)
+    # A slot running now (it began a minute ago), then Ada's next meeting in the event's first slot.
+    session = await db.scalar(select(EventSession).where(EventSession.event_id == event.id).limit(1))
+    assert session is not None
+    now = utcnow().replace(microsecond=0)
+    running = Slot(
+        event_id=event.id,
+        session_id=session.id,
+        index=999,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(minutes=19),
+    )
+    db.add(running)
+    await db.commit()
+    current = await make_meeting(db, await make_request(db, ada, bo), running, table=4)
+    await make_meeting(db, await make_request(db, cy, ada), await slot_at(db, event, 0), table=2)
+
+    async def page_of(email: str) -> Page:
+        page = await (await browser.new_context()).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await log_in(page, live_server, email)
+        return page
+
+    ada_page = await page_of("ada@nanotech.example")
+    await ada_page.goto(f"{live_server}/events/{event.slug}/live")
+    await wait_state(ada_page, "#live-conn", "open")
+    join = ada_page.locator("#live-current [data-field=join]")
+    await join.wait_for()
+    assert await join.get_attribute("href") == f"/meetings/{current.id}/room"
+    assert await join.text_content() == "Join"
+    assert await ada_page.locator("#live-current .live-with strong").text_content() == "Bo Chen"
+    assert await ada_page.locator("#live-next .live-with strong").text_content() == "Cy Diaz"
+    # The next meeting opens five minutes before its slot, weeks from now: no link yet.
+    next_join = ada_page.locator("#live-next [data-field=join]")
+    assert (await next_join.get_attribute("href"), await next_join.get_attribute("aria-disabled")) == (
+        None,
+        "true",
+    )
+    assert await state_of(ada_page, "#live-current [data-field=partner]") == "absent"
+
+    olga_page = await page_of("olga@clock.example")
+    await olga_page.goto(f"{live_server}/events/{event.slug}/live/monitor")
+    await wait_state(olga_page, "#live-conn", "open")
+    row = f"#monitor-rooms tr[data-meeting-id='{current.id}']"
+    await wait_state(olga_page, row, "waiting_for_both")
+
+    # Bo enters the room: Ada's dashboard and the monitor both see it.
+    bo_page = await page_of("bo@labx.example")
+    await bo_page.goto(f"{live_server}/meetings/{current.id}/room")
+    await wait_state(bo_page, "#room-conn", "open")
+    await wait_state(ada_page, "#live-current [data-field=partner]", "joined")
+    assert (
+        await ada_page.locator("#live-current [data-field=partner]").text_content()
+    ).strip() == "Your partner is waiting in the room."
+    await wait_state(olga_page, row, "one_waiting")
+    assert await olga_page.locator(f"{row} td").nth(0).text_content() == "4"
+
+    # An announcement to everyone reaches Ada's dashboard.
+    await olga_page.get_by_label("Announcement").fill("Coffee is served in the lobby.")
+    await olga_page.get_by_label("To").select_option(label="Everyone at the event")
+    await olga_page.get_by_role("button", name="Send announcement").click()
+    await olga_page.locator("#announce-result", has_text="Announcement sent.").wait_for()
+    await ada_page.locator("#live-announcements li p", has_text="Coffee is served in the lobby.").wait_for()
+    assert await ada_page.locator("#live-announcements li p").first.text_content() == (
+        "Coffee is served in the lobby."
+    )
+
+    # Ada joins: now both are in, and the monitor says so.
+    await join.click()
+    await ada_page.wait_for_url(f"{live_server}/meetings/{current.id}/room")
+    await wait_state(ada_page, "#room-conn", "open")
+    await wait_state(olga_page, row, "in_progress")
+    assert await olga_page.locator("#monitor-totals li[data-state=in_progress] .stat").text_content() == "1"
