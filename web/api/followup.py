@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from clockevents.followup import outcomes, tasks
 from web.auth import requires_login
 
 TAGS = ["followup"]
+log = logging.getLogger(__name__)
 
 
 class ReportOut(msgspec.Struct):
@@ -135,7 +137,10 @@ async def announce(
         **extra,
         "audience": {"participants": list(task.parties)},
     }
-    await hub.post(event_channel(task.event_id), task.event_id, "followup", payload)
+    try:
+        await hub.post(event_channel(task.event_id), task.event_id, "followup", payload)
+    except Exception:  # the change is saved; a lost live message must not turn it into an error
+        log.exception("follow-up task %s: live message not posted", task.id)
 
 
 # -- outcomes ---------------------------------------------------------------------------------
