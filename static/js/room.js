@@ -101,11 +101,9 @@ function onPresence(message) {
       room.organisers.delete(who.user_id);
     }
   } else if (who.participant_id !== null && who.participant_id !== undefined) {
+    // The peer connection is kept when the partner leaves: a "left" may reach us after the
+    // hello of their reloaded page, and a new page (a new session) replaces it anyway.
     room.presence[String(who.participant_id)] = message.state;
-    if (isParticipant && who.participant_id === partnerId() && message.state === "left") {
-      // Gone for good (not just a dropped connection): a fresh peer connection on their return.
-      video.partnerLeft();
-    }
   }
   renderPresence();
 }
@@ -268,11 +266,6 @@ const video = {
     renderVideoState();
   },
 
-  partnerLeft() {
-    this.remoteSession = null;
-    this.close();
-  },
-
   open() {
     this.close();
     const pc = new RTCPeerConnection({ iceServers: room.iceServers });
@@ -344,7 +337,12 @@ const video = {
         this.hello(data.session);
       }
     }
-    if (data.hello || !this.pc) {
+    if (!this.pc) {
+      return;
+    }
+    if (data.hello) {
+      // A known page whose socket came back: whatever it missed meanwhile is sent again.
+      this.resume();
       return;
     }
     const pc = this.pc;
@@ -371,6 +369,20 @@ const video = {
           throw err;
         }
       }
+    }
+  },
+
+  // After a dropped socket a signal may be lost: an offer waiting for an answer is sent
+  // again, and a connection that is not up restarts ICE (which negotiates afresh).
+  resume() {
+    const pc = this.pc;
+    if (!pc || !this.remoteSession) {
+      return;
+    }
+    if (pc.signalingState === "have-local-offer" && pc.localDescription) {
+      this.signal({ description: pc.localDescription.toJSON() });
+    } else if (pc.signalingState === "stable" && pc.connectionState !== "connected") {
+      pc.restartIce();
     }
   },
 
@@ -521,7 +533,9 @@ function renderVideoState() {
   const partnerState = partner ? room.presence[String(partner.participant_id)] : "absent";
   const pc = video.pc;
   let text = "";
-  if (pc && pc.connectionState === "connected") {
+  if (partnerState === "left") {
+    text = name + " has left the room.";
+  } else if (pc && pc.connectionState === "connected") {
     text = "";
   } else if (partnerState === "reconnecting") {
     text = name + "'s connection dropped: waiting for them to come back…";
@@ -636,12 +650,15 @@ function onMessage(message) {
 const socket = new LiveSocket(root.dataset.ws, {
   onMessage,
   onStatus: showConnection,
-  onOpen: () => {
+  onOpen: (resumed) => {
     if (notePending) {
       sendNote();
     }
     if (isParticipant) {
       video.hello();
+      if (resumed) {
+        video.resume();
+      }
     }
   },
 });

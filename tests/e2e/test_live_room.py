@@ -141,6 +141,23 @@ async def test_two_parties_chat_and_connect_by_video(
     for page in (ada_page, bo_page):
         assert await page.evaluate("window.clockRoom.pc.connectionState") == "connected"
 
+    # Ada reloads the page: Bo's side drops the old peer connection and connects to her new page.
+    await bo_page.evaluate("window.previousPc = window.clockRoom.pc")
+    await ada_page.reload()
+    await ada_page.wait_for_function(
+        "() => document.getElementById('room-conn').dataset.state === 'open'", timeout=TIMEOUT_MS
+    )
+    await bo_page.wait_for_function(
+        "() => window.clockRoom.pc !== window.previousPc && window.clockRoom.pc.connectionState === 'connected'",
+        timeout=TIMEOUT_MS,
+    )
+    await ada_page.wait_for_function(
+        "() => window.clockRoom.pc !== null && window.clockRoom.pc.connectionState === 'connected'",
+        timeout=TIMEOUT_MS,
+    )
+    assert await eventually(ada_page, FRAMES_DECODED) > 0
+    assert await ada_page.locator("#chat-log li p").count() == 3
+
 
 async def state_of(page: Page, selector: str) -> str | None:
     return await page.locator(selector).get_attribute("data-state")
