@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,11 +22,14 @@ from clockevents.events.models import Event
 from clockevents.live import workshops
 from clockevents.live.models import WorkshopRegistration, WorkshopVote
 from clockevents.registration.models import Participant
-from tests.factories.accounts import make_user
+from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
+from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.events import make_event
 from tests.factories.registration import make_participant
 from tests.helpers import bearer, form_post, login
 from tests.integration.live.conftest import close_code, connect, recv, recv_until
+
+BROWSER_MS = 20_000
 
 
 @dataclass
@@ -410,3 +414,49 @@ async def test_resume_after_a_drop_misses_nothing(server: str, scene: Scene) -> 
     assert [m["seq"] for m in replay] == list(range(seen["seq"] + 1, seen["seq"] + 6))
     await back.close()
     await bo.close()
+
+
+# the room page in a real browser ------------------------------------------------------------
+
+
+async def _open_room(chromium: Browser, base: str, email: str, workshop_id: int, errors: list[str]) -> Page:
+    context = await chromium.new_context()
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))  # script errors (a CSP block included)
+    await page.goto(f"{base}/login?next=/workshops/{workshop_id}/room")
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"{base}/workshops/{workshop_id}/room", timeout=BROWSER_MS)
+    await expect(page.locator('[data-field="connection"]')).to_have_text("Connected", timeout=BROWSER_MS)
+    return page
+
+
+@pytest.mark.e2e
+async def test_room_page_asks_votes_and_marks_answered_in_browsers(
+    live_server: str,  # noqa: F811
+    browser: Browser,  # noqa: F811
+    scene: Scene,
+) -> None:
+    errors: list[str] = []
+    ada = await _open_room(browser, live_server, "ada@example.org", scene.workshop_id, errors)
+    pia = await _open_room(browser, live_server, "pia@example.org", scene.workshop_id, errors)
+    await expect(ada.locator('[data-field="present"]')).to_have_text("2", timeout=BROWSER_MS)
+
+    await ada.get_by_label("Ask the presenter").fill("How thick is the coating?")
+    await ada.get_by_role("button", name="Ask").click()
+    question = pia.locator("#questions li").filter(has_text="How thick is the coating?")
+    await expect(question).to_contain_text("0 votes", timeout=BROWSER_MS)
+    await question.get_by_role("button", name="Upvote").click()
+    await expect(ada.locator("#questions li")).to_contain_text("1 vote", timeout=BROWSER_MS)
+    await expect(question.get_by_role("button", name="Voted")).to_be_disabled()
+    assert await ada.get_by_role("button", name="Mark answered").count() == 0  # attendees do not moderate
+    await question.get_by_role("button", name="Mark answered").click()
+    await expect(ada.locator("#questions li")).to_contain_text("answered", timeout=BROWSER_MS)
+
+    await pia.locator("#chat-text").fill("Welcome, everyone")
+    await pia.get_by_role("button", name="Send").click()
+    await expect(ada.locator("#chat li")).to_have_text("Pia Presenter Welcome, everyone", timeout=BROWSER_MS)
+    await ada.close()
+    await expect(pia.locator('[data-field="present"]')).to_have_text("1", timeout=BROWSER_MS)
+    assert errors == []
