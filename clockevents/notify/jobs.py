@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -31,7 +32,7 @@ from clockevents.matchmaking.requests import expire_pending
 from clockevents.notify import mail as mails
 from clockevents.notify import transport
 from clockevents.notify.mail_models import EventMailSettings, OutboundMail
-from clockevents.notify.outbox import deliver_due
+from clockevents.notify.outbox import BATCH, deliver_due
 from clockevents.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,6 @@ class JobRunner:
     def _build(self, mail: OutboundMail) -> EmailMessage:
         return transport.build_message(self.settings, mail)
 
-    async def _send(self, msg: EmailMessage) -> None:
-        await transport.send_message(self.settings, msg)
-
     async def _lock(self) -> str | None:
         """Take the tick lock in Redis for one interval; None if another worker has it."""
         from redis import asyncio as aioredis
@@ -189,8 +187,23 @@ class JobRunner:
             await db.commit()
         # Mails queued just now (the reminders above) are due in this same tick.
         due = max(now, utcnow())
-        result.sent, result.failed = await deliver_due(self.factory, self._build, self._send, due)
+        result.sent, result.failed = await self._deliver(due)
         return result
+
+    async def _deliver(self, due: datetime) -> tuple[int, int]:
+        """Send due mail in batches over one SMTP connection until none is left or the tick's time is up.
+
+        One batch per tick would take hours over a published agenda's thousands of invitations;
+        a failing batch ends the round (the server is down: the mails wait for their retry).
+        """
+        sent = failed = 0
+        stop_at = time.monotonic() + max(self.interval * 0.8, 1.0)
+        async with transport.Sender(self.settings) as sender:
+            while True:
+                ok, bad = await deliver_due(self.factory, self._build, sender.send, due, BATCH)
+                sent, failed = sent + ok, failed + bad
+                if bad or ok < BATCH or time.monotonic() >= stop_at:
+                    return sent, failed
 
     async def _loop(self) -> None:
         while True:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -175,7 +175,13 @@ async def claim_due(db: AsyncSession, now: datetime, limit: int = BATCH) -> list
     query = (
         select(OutboundMail.id)
         .where(OutboundMail.status == "queued", OutboundMail.next_attempt_at <= now)
-        .order_by(OutboundMail.next_attempt_at, OutboundMail.id)
+        # Reminders first: a few minutes late they are useless, and a published agenda may have
+        # queued thousands of invitations ahead of them.
+        .order_by(
+            case((OutboundMail.kind == "reminders", 0), else_=1),
+            OutboundMail.next_attempt_at,
+            OutboundMail.id,
+        )
         .limit(limit)
     )
     if db.bind.dialect.name == "postgresql":

@@ -110,18 +110,13 @@ def wire_bytes(msg: EmailMessage) -> bytes:
         return out.getvalue()
 
 
-async def send_message(settings: Settings, msg: EmailMessage) -> None:
-    """Deliver ``msg`` through SMTP_URL, or write it to the outbox folder; raise on failure."""
-    if settings.smtp_url:
-        sender = parseaddr(str(msg["From"]))[1]
-        recipients = [address for _, address in getaddresses([str(v) for v in msg.get_all("To", [])])]
-        await aiosmtplib.send(
-            wire_bytes(msg),
-            sender=sender,
-            recipients=recipients,
-            **smtp_options(settings.smtp_url),  # type: ignore[arg-type]
-        )
-        return
+def _envelope(msg: EmailMessage) -> tuple[str, list[str]]:
+    sender = parseaddr(str(msg["From"]))[1]
+    recipients = [address for _, address in getaddresses([str(v) for v in msg.get_all("To", [])])]
+    return sender, recipients
+
+
+def _to_folder(settings: Settings, msg: EmailMessage) -> None:
     folder = settings.data_dir / "outbox"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
@@ -129,3 +124,61 @@ async def send_message(settings: Settings, msg: EmailMessage) -> None:
     path = folder / f"{stamp}-{ident}.eml"
     path.write_bytes(bytes(msg))
     log.info("mail to %s: %s (written to %s)", msg["To"], msg["Subject"], path)
+
+
+async def send_message(settings: Settings, msg: EmailMessage) -> None:
+    """Deliver ``msg`` through SMTP_URL, or write it to the outbox folder; raise on failure."""
+    async with Sender(settings) as sender:
+        await sender.send(msg)
+
+
+class Sender:
+    """Send many messages over one SMTP connection (``async with Sender(settings) as s: await s.send(m)``).
+
+    A connection (and its TLS handshake and login) per mail would make a published agenda's
+    thousands of invitations take an hour through a remote relay. The connection opens at the
+    first mail; after a failure it is dropped and the next mail opens a new one, unless the
+    server could not be reached at all: then the rest fail at once instead of each waiting for
+    its own timeout (they stay queued and are retried later).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._unreachable: Exception | None = None
+
+    async def __aenter__(self) -> Sender:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                await smtp.quit()
+            except Exception:  # the server went away: nothing left to close politely
+                smtp.close()
+
+    async def send(self, msg: EmailMessage) -> None:
+        """Deliver ``msg``; raise on failure (the caller keeps the mail for a retry)."""
+        if not self.settings.smtp_url:
+            _to_folder(self.settings, msg)
+            return
+        if self._unreachable is not None:
+            raise ConnectionError(f"SMTP server unreachable: {self._unreachable}")
+        if self._smtp is None:
+            smtp = aiosmtplib.SMTP(**smtp_options(self.settings.smtp_url))  # type: ignore[arg-type]
+            try:
+                await smtp.connect()
+            except Exception as exc:
+                self._unreachable = exc
+                raise
+            self._smtp = smtp
+        try:
+            sender, recipients = _envelope(msg)
+            await self._smtp.sendmail(sender, recipients, wire_bytes(msg))
+        except Exception:
+            await self.close()
+            raise

@@ -7,13 +7,15 @@ is checked against the participant's own calendar feed: same UID, same SEQUENCE.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import icalendar
 import pytest
+from aiosmtpd.controller import Controller
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -23,11 +25,13 @@ from clockevents.accounts.models import User
 from clockevents.agenda import ical, runs
 from clockevents.agenda.models import Meeting, ScheduleRun
 from clockevents.agenda.publish import publish_run
+from clockevents.db import utcnow
 from clockevents.errors import Conflict
 from clockevents.events.models import Event, Slot
-from clockevents.notify import mail
+from clockevents.notify import mail, outbox
 from clockevents.notify.jobs import JobRunner
 from clockevents.notify.mail_models import OutboundMail
+from clockevents.notify.outbox import BATCH, Draft, enqueue_many
 from clockevents.registration.models import Participant
 from clockevents.settings import Settings
 from tests.factories.accounts import make_user
@@ -36,7 +40,7 @@ from tests.factories.events import make_event
 from tests.factories.registration import make_organisation, make_participant
 from tests.helpers import api_token, bearer
 from tests.integration.agenda.helpers import wait_done
-from tests.integration.notify.conftest import SmtpServer
+from tests.integration.notify.conftest import SmtpServer, free_port
 
 SESSIONS = ((time(9, 0), time(10, 0)), (time(14, 0), time(15, 0)))  # four 20-minute slots
 DAY = date(2027, 1, 12)  # winter: Europe/Rome is CET, UTC+01:00
@@ -468,3 +472,78 @@ async def test_queue_meeting_mails_calendar_equals_calendar_for(db: AsyncSession
 
     assert len(rows) == len(expected) == 16
     assert [without_dtstamp(r.ics) for r in rows] == [without_dtstamp(e) for e in expected]
+
+
+# -- delivering a published agenda's burst of mail -----------------------------------------------
+
+
+class Connections:
+    """An aiosmtpd handler that notes which connection (client address) brought each message."""
+
+    def __init__(self) -> None:
+        self.peers: list[object] = []
+        self.subjects: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.peers.append(session.peer)
+        self.subjects.append(message_from_bytes(envelope.content, policy=policy.default)["Subject"])
+        return "250 OK"
+
+
+def _drafts(count: int, kind: str = "agenda") -> list[Draft]:
+    return [
+        Draft(
+            to=f"p{n}@example.org", subject=f"{kind} {n}", text="Hello", kind=kind, dedupe_key=f"{kind}:{n}"
+        )
+        for n in range(count)
+    ]
+
+
+async def test_job_runner_delivers_burst_in_one_tick_over_one_connection(
+    db: AsyncSession, settings: Settings, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    handler = Connections()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        queued = await enqueue_many(db, _drafts(BATCH + 20))
+        await db.commit()
+        result = await JobRunner(
+            replace(settings, smtp_url=f"smtp://127.0.0.1:{controller.port}"), factory
+        ).tick()
+    finally:
+        controller.stop()
+
+    statuses = list(await db.scalars(select(OutboundMail.status).execution_options(populate_existing=True)))
+    assert (queued, result.sent, result.failed) == (70, 70, 0)
+    assert (len(handler.subjects), len(set(handler.peers))) == (70, 1)
+    assert set(statuses) == {"sent"}
+
+
+async def test_claim_due_takes_reminders_before_a_backlog(db: AsyncSession) -> None:
+    await enqueue_many(db, _drafts(BATCH + 10))
+    await enqueue_many(db, _drafts(2, "reminders"))
+    await db.commit()
+
+    claimed = await outbox.claim_due(db, utcnow() + timedelta(seconds=1))
+
+    assert len(claimed) == BATCH
+    assert sorted(m.subject for m in claimed if m.kind == "reminders") == ["reminders 0", "reminders 1"]
+
+
+async def test_unreachable_smtp_fails_the_round_fast_and_keeps_every_mail(
+    db: AsyncSession, settings: Settings, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    down = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
+    await enqueue_many(db, _drafts(3))
+    await db.commit()
+
+    result = await JobRunner(down, factory).tick()
+
+    rows = (
+        await db.execute(
+            select(OutboundMail.status, OutboundMail.attempts).execution_options(populate_existing=True)
+        )
+    ).all()
+    assert (result.sent, result.failed) == (0, 3)
+    assert sorted(rows) == [("queued", 1)] * 3
