@@ -7,7 +7,8 @@ What is counted, and how:
   task or survey answer is in a cluster's scope when either party of its meeting (or request)
   belongs to that cluster.
 - Requests: every request in scope, then those accepted, declined, expired, pending and
-  cancelled (``MeetingRequest.status``).
+  cancelled (``MeetingRequest.status``; a pending request past its expiry counts as expired,
+  as the matchmaking service will mark it on its next look).
 - Meetings: ``scheduled`` counts the meetings with status "scheduled" (a self-booking still
   waiting for an answer and a cancelled meeting are not; cancelled ones are counted apart).
   A scheduled meeting is **held** when the room's attendance says so (both parties together
@@ -48,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
 from clockevents.db import utcnow
-from clockevents.errors import ValidationFailed
+from clockevents.errors import PermissionDenied, ValidationFailed
 from clockevents.events.models import PARTICIPANT_TYPES, Cluster, Event, Slot
 from clockevents.events.permissions import require_staff
 from clockevents.followup.models import (
@@ -269,10 +270,191 @@ async def _scope_cluster(
     if not access.is_organiser:
         cluster_id = access.cluster_id  # a partner cannot widen (or move) their view
         if cluster_id is None:
-            return -1, None, clusters  # a partner without a cluster sees nothing
+            raise PermissionDenied(
+                "Cluster partners see their own cluster's report, and you have no cluster."
+            )
     elif cluster_id is not None and cluster_id not in names:
         raise ValidationFailed({"cluster": "No such cluster in this event."})
     return cluster_id, names.get(cluster_id) if cluster_id is not None else None, clusters
+
+
+class _Counting:
+    """One report in the making: each source is read once and counted as it streams by."""
+
+    def __init__(
+        self, db: AsyncSession, event: Event, scope: int | None, clusters: list[Cluster], now: datetime
+    ) -> None:
+        self.db, self.event, self.scope, self.now = db, event, scope, now
+        self.people: dict[int, _Person] = {}
+        self.build = _Builder(self.people)
+        self.meetings: dict[int, tuple[int, int, datetime | None]] = {}  # scheduled, in scope
+        self.reports: dict[int, dict[int, tuple[bool, str]]] = {}  # meeting -> party -> (took place, kind)
+        self.presence: dict[int, list[Any]] = defaultdict(list)
+        self.labels = [c.name for c in clusters]
+        self.index = {str(c.id): i for i, c in enumerate(clusters)}
+        size = len(clusters) + 1  # a last row and column for participants without a cluster
+        self.held_matrix = [[0] * size for _ in range(size)]
+        self.agreement_matrix = [[0] * size for _ in range(size)]
+
+    def in_scope(self, a: int, b: int) -> bool:
+        if self.scope is None:
+            return True
+        mine = str(self.scope)
+        return any(p in self.people and self.people[p].cluster == mine for p in (a, b))
+
+    async def read_people(self) -> None:
+        rows = await self.db.execute(
+            select(Participant.id, Participant.cluster_id, Participant.participant_type, Organisation.country)
+            .join(Organisation, Organisation.id == Participant.organisation_id)
+            .where(Participant.event_id == self.event.id)
+        )
+        for pid, cid, ptype, country in rows:
+            self.people[pid] = _Person("" if cid is None else str(cid), ptype, country)
+
+    async def count_requests(self) -> None:
+        rows = await self.db.execute(
+            select(
+                MeetingRequest.sender_id,
+                MeetingRequest.receiver_id,
+                MeetingRequest.status,
+                MeetingRequest.expires_at,
+            ).where(MeetingRequest.event_id == self.event.id)
+        )
+        for sender, receiver, status, expires_at in rows:
+            if not self.in_scope(sender, receiver):
+                continue
+            if status == "pending" and expires_at is not None and expires_at <= self.now:
+                status = "expired"  # the matchmaking service marks them lazily; a report only reads
+            for t in self.build.tallies_of_pair(sender, receiver):
+                t.requests["sent"] += 1
+                t.requests[status] += 1
+
+    async def read_meetings(self) -> None:
+        rows = await self.db.execute(
+            select(Meeting.id, Meeting.a_id, Meeting.b_id, Meeting.status, Slot.ends_at)
+            .outerjoin(Slot, Slot.id == Meeting.slot_id)
+            .where(Meeting.event_id == self.event.id, Meeting.status.in_(("scheduled", "cancelled")))
+        )
+        for mid, a, b, status, ends_at in rows:
+            if not self.in_scope(a, b):
+                continue
+            if status == "cancelled":
+                for t in self.build.tallies_of_pair(a, b):
+                    t.cancelled += 1
+            else:
+                self.meetings[mid] = (a, b, ends_at)
+
+    async def count_outcomes(self) -> None:
+        rows = await self.db.execute(
+            select(
+                MeetingOutcome.meeting_id,
+                MeetingOutcome.participant_id,
+                MeetingOutcome.took_place,
+                MeetingOutcome.rating,
+                MeetingOutcome.outcome,
+            )
+            .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
+            .where(Meeting.event_id == self.event.id)
+        )
+        for mid, pid, took_place, rating, kind in rows:
+            if mid not in self.meetings:
+                continue
+            self.reports.setdefault(mid, {})[pid] = (took_place, kind)
+            for t in self.build.tallies_of_party(pid):
+                t.outcomes[kind] += 1
+                if rating is not None:
+                    t.ratings += 1
+                    t.rating_sum += rating
+
+    async def read_attendance(self) -> None:
+        """Plain rows of the whole event in one query, judged below by the room's own rule
+        (``clockevents.live.attendance.summarise``): thousands of ORM objects cost too much."""
+        rows = await self.db.execute(
+            select(Attendance.meeting_id, Attendance.participant_id, Attendance.joined_at, Attendance.left_at)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(Meeting.event_id == self.event.id, Meeting.status == "scheduled")
+        )
+        for row in rows:
+            if row.meeting_id in self.meetings:
+                self.presence[row.meeting_id].append(row)
+
+    def _bump(self, matrix: list[list[int]], a: int, b: int) -> None:
+        last = len(matrix) - 1
+        i = self.index.get(self.people[a].cluster if a in self.people else "", last)
+        j = self.index.get(self.people[b].cluster if b in self.people else "", last)
+        matrix[i][j] += 1
+        if i != j:
+            matrix[j][i] += 1
+
+    def count_meetings(self) -> None:
+        """Held, no-show or upcoming, and agreed or not, for each scheduled meeting."""
+        for mid, (a, b, ends_at) in self.meetings.items():
+            reports = self.reports.get(mid, {})
+            held = (len(reports) == 2 and all(took for took, _ in reports.values())) or (
+                mid in self.presence
+                and summarise(_Parties(mid, a, b), self.presence[mid], self.now, ends_at).held  # type: ignore[arg-type]
+            )
+            kinds = {kind for _, kind in reports.values()}
+            agreed = next(iter(kinds)) if len(reports) == 2 and len(kinds) == 1 else None
+            if agreed == "none":
+                agreed = None
+            for t in self.build.tallies_of_pair(a, b):
+                t.scheduled += 1
+                if held:
+                    t.held += 1
+                elif ends_at is not None and ends_at <= self.now:
+                    t.no_show += 1
+                else:
+                    t.upcoming += 1
+                if agreed is not None:
+                    t.agreements[agreed] += 1
+            if held:
+                self._bump(self.held_matrix, a, b)
+            if agreed is not None:
+                self._bump(self.agreement_matrix, a, b)
+
+    async def count_surveys(self) -> None:
+        rows = await self.db.execute(
+            select(
+                SurveyInvitation.meeting_id,
+                SurveyInvitation.participant_id,
+                SurveyInvitation.used_at,
+                SurveyInvitation.stage,
+            )
+            .join(Meeting, Meeting.id == SurveyInvitation.meeting_id)
+            .where(Meeting.event_id == self.event.id)
+        )
+        for mid, pid, used_at, stage in rows:
+            if mid not in self.meetings:
+                continue
+            for t in self.build.tallies_of_party(pid):
+                t.surveys_sent += 1
+                if used_at is not None:
+                    t.surveys_answered += 1
+                    if stage is not None:
+                        t.stages[stage] += 1
+
+    async def count_tasks(self) -> None:
+        rows = await self.db.execute(
+            select(FollowUpTask.meeting_id, FollowUpTask.done_at).where(
+                FollowUpTask.event_id == self.event.id
+            )
+        )
+        for mid, done_at in rows:
+            if mid not in self.meetings:
+                continue
+            a, b, _ = self.meetings[mid]
+            for t in self.build.tallies_of_pair(a, b):
+                t.tasks += 1
+                if done_at is not None:
+                    t.tasks_done += 1
+
+    def matrices(self) -> tuple[list[str], list[list[int]], list[list[int]]]:
+        """Labels and both matrices, with the "No cluster" row only when someone is in it."""
+        held, agreements = self.held_matrix, self.agreement_matrix
+        if any(held[-1]) or any(agreements[-1]):
+            return [*self.labels, NO_CLUSTER], held, agreements
+        return list(self.labels), [r[:-1] for r in held[:-1]], [r[:-1] for r in agreements[:-1]]
 
 
 async def build_report(
@@ -285,174 +467,27 @@ async def build_report(
     """The event's impact report as ``user`` may see it (staff only; partners: their cluster)."""
     now = now or utcnow()
     scope, scope_name, clusters = await _scope_cluster(db, event, user, cluster_id)
-
-    people: dict[int, _Person] = {}
-    rows = await db.execute(
-        select(Participant.id, Participant.cluster_id, Participant.participant_type, Organisation.country)
-        .join(Organisation, Organisation.id == Participant.organisation_id)
-        .where(Participant.event_id == event.id)
-    )
-    for pid, cid, ptype, country in rows:
-        people[pid] = _Person("" if cid is None else str(cid), ptype, country)
-
-    def in_scope(a: int, b: int) -> bool:
-        if scope is None:
-            return True
-        mine = str(scope)
-        return any(p in people and people[p].cluster == mine for p in (a, b))
-
-    build = _Builder(people)
-
-    requests = await db.execute(
-        select(MeetingRequest.sender_id, MeetingRequest.receiver_id, MeetingRequest.status).where(
-            MeetingRequest.event_id == event.id
-        )
-    )
-    for sender, receiver, status in requests:
-        if in_scope(sender, receiver):
-            for t in build.tallies_of_pair(sender, receiver):
-                t.requests["sent"] += 1
-                t.requests[status] += 1
-
-    meetings: dict[int, tuple[int, int, datetime | None]] = {}
-    rows = await db.execute(
-        select(Meeting.id, Meeting.a_id, Meeting.b_id, Meeting.status, Slot.ends_at)
-        .outerjoin(Slot, Slot.id == Meeting.slot_id)
-        .where(Meeting.event_id == event.id, Meeting.status.in_(("scheduled", "cancelled")))
-    )
-    for mid, a, b, status, ends_at in rows:
-        if not in_scope(a, b):
-            continue
-        if status == "cancelled":
-            for t in build.tallies_of_pair(a, b):
-                t.cancelled += 1
-        else:
-            meetings[mid] = (a, b, ends_at)
-
-    outcomes: dict[int, dict[int, tuple[bool, str]]] = {}
-    rows = await db.execute(
-        select(
-            MeetingOutcome.meeting_id,
-            MeetingOutcome.participant_id,
-            MeetingOutcome.took_place,
-            MeetingOutcome.rating,
-            MeetingOutcome.outcome,
-        )
-        .join(Meeting, Meeting.id == MeetingOutcome.meeting_id)
-        .where(Meeting.event_id == event.id)
-    )
-    for mid, pid, took_place, rating, kind in rows:
-        if mid not in meetings:
-            continue
-        outcomes.setdefault(mid, {})[pid] = (took_place, kind)
-        for t in build.tallies_of_party(pid):
-            t.outcomes[kind] += 1
-            if rating is not None:
-                t.ratings += 1
-                t.rating_sum += rating
-
-    # The room's rule (clockevents.live.attendance.summarise) over plain rows of the whole event,
-    # read in one query: loading thousands of ORM objects in chunks cost most of the report's time.
-    presence: dict[int, list[Any]] = defaultdict(list)
-    rows = await db.execute(
-        select(Attendance.meeting_id, Attendance.participant_id, Attendance.joined_at, Attendance.left_at)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.event_id == event.id, Meeting.status == "scheduled")
-    )
-    for row in rows:
-        if row.meeting_id in meetings:
-            presence[row.meeting_id].append(row)
-    labels = [c.name for c in clusters]
-    index = {str(c.id): i for i, c in enumerate(clusters)}
-    size = len(labels) + 1  # a last row and column for participants without a cluster
-    held_matrix = [[0] * size for _ in range(size)]
-    agreement_matrix = [[0] * size for _ in range(size)]
-
-    def cell(a: int, b: int) -> tuple[int, int]:
-        ia = index.get(people[a].cluster if a in people else "", size - 1)
-        ib = index.get(people[b].cluster if b in people else "", size - 1)
-        return ia, ib
-
-    def bump(matrix: list[list[int]], a: int, b: int) -> None:
-        i, j = cell(a, b)
-        matrix[i][j] += 1
-        if i != j:
-            matrix[j][i] += 1
-
-    for mid, (a, b, ends_at) in meetings.items():
-        reports = outcomes.get(mid, {})
-        both_say_so = len(reports) == 2 and all(took for took, _ in reports.values())
-        held = both_say_so or (
-            mid in presence and summarise(_Parties(mid, a, b), presence[mid], now, ends_at).held  # type: ignore[arg-type]
-        )
-        kinds = {kind for _, kind in reports.values()}
-        agreed = next(iter(kinds)) if len(reports) == 2 and len(kinds) == 1 else None
-        if agreed == "none":
-            agreed = None
-        for t in build.tallies_of_pair(a, b):
-            t.scheduled += 1
-            if held:
-                t.held += 1
-            elif ends_at is not None and ends_at <= now:
-                t.no_show += 1
-            else:
-                t.upcoming += 1
-            if agreed is not None:
-                t.agreements[agreed] += 1
-        if held:
-            bump(held_matrix, a, b)
-        if agreed is not None:
-            bump(agreement_matrix, a, b)
-
-    rows = await db.execute(
-        select(
-            SurveyInvitation.meeting_id,
-            SurveyInvitation.participant_id,
-            SurveyInvitation.used_at,
-            SurveyInvitation.stage,
-        )
-        .join(Meeting, Meeting.id == SurveyInvitation.meeting_id)
-        .where(Meeting.event_id == event.id)
-    )
-    for mid, pid, used_at, stage in rows:
-        if mid not in meetings:
-            continue
-        for t in build.tallies_of_party(pid):
-            t.surveys_sent += 1
-            if used_at is not None:
-                t.surveys_answered += 1
-                if stage is not None:
-                    t.stages[stage] += 1
-
-    rows = await db.execute(
-        select(FollowUpTask.meeting_id, FollowUpTask.done_at).where(FollowUpTask.event_id == event.id)
-    )
-    for mid, done_at in rows:
-        if mid not in meetings:
-            continue
-        a, b, _ = meetings[mid]
-        for t in build.tallies_of_pair(a, b):
-            t.tasks += 1
-            if done_at is not None:
-                t.tasks_done += 1
-
-    no_cluster_used = any(held_matrix[size - 1]) or any(agreement_matrix[size - 1])
-    if not no_cluster_used:
-        held_matrix = [r[:-1] for r in held_matrix[:-1]]
-        agreement_matrix = [r[:-1] for r in agreement_matrix[:-1]]
-    else:
-        labels.append(NO_CLUSTER)
+    counting = _Counting(db, event, scope, clusters, now)
+    await counting.read_people()
+    await counting.count_requests()
+    await counting.read_meetings()
+    await counting.count_outcomes()
+    await counting.read_attendance()
+    counting.count_meetings()
+    await counting.count_surveys()
+    await counting.count_tasks()
+    labels, held, agreements = counting.matrices()
     return Report(
         event_slug=event.slug,
         event_title=event.title,
         generated_at=now,
-        cluster_id=scope if scope != -1 else None,
+        cluster_id=scope,
         cluster_name=scope_name,
-        total=build.total,
-        breakdowns=_breakdowns(event, clusters, build),
+        total=counting.build.total,
+        breakdowns=_breakdowns(event, clusters, counting.build),
         matrix_labels=labels,
-        matrix_held=held_matrix,
-        matrix_agreements=agreement_matrix,
+        matrix_held=held,
+        matrix_agreements=agreements,
     )
 
 
