@@ -25,46 +25,69 @@ function meetingBody(meeting, isCurrent) {
   if (!meeting) {
     return [el("p", { class: "meta" }, isCurrent ? "No meeting right now." : "No further meetings for you.")];
   }
-  const t = now();
-  const starts = Date.parse(meeting.starts_at);
-  const ends = Date.parse(meeting.ends_at);
-  const opens = Date.parse(meeting.join_opens_at);
-  const countdown =
-    t < starts ? "Starts in " + formatLeft(starts - t) : t < ends ? "Ends in " + formatLeft(ends - t) : "Over";
   const partnerState = meeting.partner_state || "absent";
-  const open = t >= opens && t < ends;
-  const join = el(
-    "a",
-    { class: "button live-join", "data-field": "join", href: open ? meeting.room_url : null, "aria-disabled": open ? null : "true" },
-    open ? "Join" : "Join (opens at " + timeIn(meeting.join_opens_at, zone) + ")",
-  );
   return [
-    el("p", { class: "live-with" }, el("strong", {}, meeting.partner), meeting.organisation ? " · " + meeting.organisation : ""),
+    el(
+      "p",
+      { class: "live-with" },
+      el("strong", {}, meeting.partner),
+      meeting.organisation ? " · " + meeting.organisation : "",
+    ),
     el(
       "p",
       { class: "meta" },
-      timeIn(meeting.starts_at, zone) + "–" + timeIn(meeting.ends_at, zone) + (meeting.table ? " · table " + meeting.table : ""),
+      timeIn(meeting.starts_at, zone) +
+        "–" +
+        timeIn(meeting.ends_at, zone) +
+        (meeting.table ? " · table " + meeting.table : ""),
     ),
-    el("p", { class: "live-countdown", "data-field": "countdown" }, countdown),
+    el("p", { class: "live-countdown", "data-field": "countdown" }),
     el(
       "p",
       { class: "live-partner", "data-state": partnerState, "data-field": "partner" },
       el("span", { class: "live-dot", "data-state": partnerState }),
       " Your partner " + (PARTNER_WORDS[partnerState] || partnerState) + ".",
     ),
-    join,
+    el("a", { class: "button live-join", "data-field": "join" }),
   ];
 }
 
+/** Countdown and Join button, updated in place every second (focus stays where it is). */
+function updateClock(box, meeting) {
+  if (!meeting) {
+    return;
+  }
+  const t = now();
+  const starts = Date.parse(meeting.starts_at);
+  const ends = Date.parse(meeting.ends_at);
+  const open = t >= Date.parse(meeting.join_opens_at) && t < ends;
+  box.querySelector('[data-field="countdown"]').textContent =
+    t < starts ? "Starts in " + formatLeft(starts - t) : t < ends ? "Ends in " + formatLeft(ends - t) : "Over";
+  const join = box.querySelector('[data-field="join"]');
+  const label = open ? "Join" : "Join (opens at " + timeIn(meeting.join_opens_at, zone) + ")";
+  if (join.textContent !== label) {
+    join.textContent = label;
+  }
+  if (open) {
+    join.setAttribute("href", meeting.room_url);
+    join.removeAttribute("aria-disabled");
+  } else {
+    join.removeAttribute("href");
+    join.setAttribute("aria-disabled", "true");
+  }
+}
+
+function boxes() {
+  return [
+    [document.getElementById("live-current"), live.current, true],
+    [document.getElementById("live-next"), live.next, false],
+  ].filter(([box]) => box !== null);
+}
+
 function render() {
-  for (const [id, meeting, isCurrent] of [
-    ["live-current", live.current, true],
-    ["live-next", live.next, false],
-  ]) {
-    const box = document.getElementById(id);
-    if (box) {
-      box.querySelector('[data-field="body"]').replaceChildren(...meetingBody(meeting, isCurrent));
-    }
+  for (const [box, meeting, isCurrent] of boxes()) {
+    box.querySelector('[data-field="body"]').replaceChildren(...meetingBody(meeting, isCurrent));
+    updateClock(box, meeting);
   }
 }
 
@@ -103,7 +126,9 @@ function tick() {
     socket.resync();
     return;
   }
-  render();
+  for (const [box, meeting] of boxes()) {
+    updateClock(box, meeting);
+  }
 }
 
 function onMessage(message) {
