@@ -4,6 +4,7 @@ and organisers only, resume)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.accounts.services import issue_token
+from clockevents.db import create_engine, create_session_factory
 from clockevents.errors import Conflict, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event
 from clockevents.live import workshops
 from clockevents.live.models import WorkshopRegistration, WorkshopVote
 from clockevents.registration.models import Participant
+from clockevents.settings import Settings
 from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.events import make_event
@@ -231,6 +234,36 @@ async def test_registration_refused_for_a_clashing_workshop(db: AsyncSession, sc
     assert caught.value.message == "You are already in the workshop “Graphene in coatings” at the same time."
     with pytest.raises(PermissionDenied):
         await workshops.workshop_access(db, scene.cy_user, scene.workshop_id)
+
+
+async def test_concurrent_registrations_for_the_last_place_let_one_in(
+    db: AsyncSession, scene: Scene, settings: Settings
+) -> None:
+    await workshops.unregister(db, scene.workshop_id, scene.bo_user)
+    dan_user = await make_user(db, name="Dan")
+    await make_participant(db, scene.event, user=dan_user)
+    await db.commit()
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+
+    async def attempt(user: User) -> str:
+        async with factory() as session:
+            try:
+                await workshops.register(session, scene.workshop_id, user)
+                await session.commit()
+            except Conflict as exc:
+                await session.rollback()
+                return exc.message
+            return "ok"
+
+    try:
+        results = await asyncio.gather(*(attempt(u) for u in (scene.bo_user, scene.cy_user, dan_user)))
+    finally:
+        await engine.dispose()
+    assert sorted(results) == ["This workshop is full.", "This workshop is full.", "ok"]
+    await db.commit()
+    count = await db.scalar(select(func.count()).where(WorkshopRegistration.workshop_id == scene.workshop_id))
+    assert count == 2
 
 
 # pages --------------------------------------------------------------------------------------
