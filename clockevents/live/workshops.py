@@ -319,7 +319,7 @@ async def _check_presenter_free(
     workshop: Workshop | None,
     errors: dict[str, str],
 ) -> None:
-    """The presenter holds no one-to-one meeting, nor another workshop, in the chosen slots."""
+    """The presenter holds no one-to-one meeting, nor gives or attends another workshop, in the slots."""
     slot_ids = [s.id for s in slots]
     index = {s.id: s.index for s in slots}
     busy = sorted(
@@ -344,6 +344,19 @@ async def _check_presenter_free(
     if other:
         errors["presenter_id"] = (
             "The presenter gives another workshop in slot " + ", ".join(map(str, other)) + "."
+        )
+        return
+    query = (
+        select(WorkshopSlot.slot_id)
+        .join(WorkshopRegistration, WorkshopRegistration.workshop_id == WorkshopSlot.workshop_id)
+        .where(WorkshopRegistration.participant_id == presenter.id, WorkshopSlot.slot_id.in_(slot_ids))
+    )
+    if workshop is not None:  # their seat in this very workshop goes when they become its presenter
+        query = query.where(WorkshopSlot.workshop_id != workshop.id)
+    attending = sorted({index[sid] for sid in await db.scalars(query)})
+    if attending:
+        errors["presenter_id"] = (
+            "The presenter attends another workshop in slot " + ", ".join(map(str, attending)) + "."
         )
 
 

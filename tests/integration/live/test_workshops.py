@@ -125,6 +125,22 @@ async def test_presenter_cannot_give_two_workshops_at_once(db: AsyncSession, sce
             {"title": "Again", "presenter_id": scene.presenter.id, "slots": [2, 3]},
         )
     assert caught.value.fields == {"presenter_id": "The presenter gives another workshop in slot 2."}
+    with pytest.raises(ValidationFailed) as caught:
+        await workshops.create_workshop(
+            db,
+            scene.event,
+            scene.organiser,
+            {"title": "Ada's", "presenter_id": scene.ada.id, "slots": [0, 1]},
+        )
+    assert caught.value.fields == {"presenter_id": "The presenter attends another workshop in slot 1."}
+    # Made presenter of the workshop she attends, Ada gives up her seat in it.
+    await workshops.update_workshop(
+        db, scene.workshop_id, scene.organiser, {"title": "G", "presenter_id": scene.ada.id, "slots": [1, 2]}
+    )
+    view = await workshops.workshop_view(
+        db, await workshops.get_workshop(db, scene.workshop_id), scene.ada_user
+    )
+    assert (view.registered, view.is_registered, view.is_presenter) == (1, False, True)
 
 
 async def test_only_organisers_manage_workshops(client: AsyncTestClient[Litestar], scene: Scene) -> None:
