@@ -2,7 +2,7 @@
 // that opens five minutes before the slot, the partner's presence, and announcements as they come.
 // Everything comes from the event socket's snapshot and the messages after it.
 
-import { LiveSocket, clockOffset, el, formatLeft, timeIn } from "./live-socket.js";
+import { LiveSocket, clockOffset, dayTimeIn, el, formatLeft, startsIn, timeIn } from "./live-socket.js";
 
 const root = document.getElementById("live-dashboard");
 const zone = root.dataset.zone;
@@ -62,9 +62,14 @@ function updateClock(box, meeting) {
   const ends = Date.parse(meeting.ends_at);
   const open = t >= Date.parse(meeting.join_opens_at) && t < ends;
   box.querySelector('[data-field="countdown"]').textContent =
-    t < starts ? "Starts in " + formatLeft(starts - t) : t < ends ? "Ends in " + formatLeft(ends - t) : "Over";
+    t < starts ? startsIn(starts - t, meeting.starts_at, zone) : t < ends ? "Ends in " + formatLeft(ends - t) : "Over";
   const join = box.querySelector('[data-field="join"]');
-  const label = open ? "Join" : "Join (opens at " + timeIn(meeting.join_opens_at, zone) + ")";
+  const opensSoon = Date.parse(meeting.join_opens_at) - t < 24 * 60 * 60 * 1000;
+  const label = open
+    ? "Join"
+    : t >= ends
+      ? "Closed"
+      : "Join (opens at " + (opensSoon ? timeIn : dayTimeIn)(meeting.join_opens_at, zone) + ")";
   if (join.textContent !== label) {
     join.textContent = label;
   }

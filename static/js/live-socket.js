@@ -158,15 +158,32 @@ export function formatLeft(ms) {
   return hours > 0 ? hours + ":" + String(minutes).padStart(2, "0") + ":" + seconds : minutes + ":" + seconds;
 }
 
-/** A time of day in the event's zone, e.g. "10:20". */
-export function timeIn(iso, zone) {
+function format(iso, zone, options) {
   try {
-    return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(
+    return new Intl.DateTimeFormat(undefined, Object.assign({ hourCycle: "h23", timeZone: zone }, options)).format(
       new Date(iso),
     );
   } catch (err) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    // An unknown zone: the browser's own.
+    return new Intl.DateTimeFormat(undefined, Object.assign({ hourCycle: "h23" }, options)).format(new Date(iso));
   }
+}
+
+/** A time of day in the event's zone, 24-hour as on the server's pages, e.g. "10:20". */
+export function timeIn(iso, zone) {
+  return format(iso, zone, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** A day and time in the event's zone, e.g. "Wed 16 Dec, 09:00". */
+export function dayTimeIn(iso, zone) {
+  return format(iso, zone, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** "Starts in 4:59" within a day; beyond, "Starts Wed 16 Dec, 09:00". */
+export function startsIn(ms, iso, zone) {
+  return ms > DAY_MS ? "Starts " + dayTimeIn(iso, zone) : "Starts in " + formatLeft(ms);
 }
 
 /** Build an element: el("p", {class: "meta"}, "text", child, …). Text goes in as text, never HTML. */

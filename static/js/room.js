@@ -14,7 +14,7 @@
 // Debugging hook: `window.clockRoom` exposes the current RTCPeerConnection (`pc`), the socket and
 // the room state; the end-to-end tests read `window.clockRoom.pc.connectionState` through it.
 
-import { LiveSocket, clockOffset, el, formatLeft, timeIn } from "./live-socket.js";
+import { LiveSocket, clockOffset, el, formatLeft, startsIn, timeIn } from "./live-socket.js";
 
 const root = document.getElementById("room");
 const isParticipant = root.dataset.role === "participant";
@@ -119,7 +119,7 @@ function tick() {
   const ends = Date.parse(room.meeting.ends_at);
   const timer = $("room-timer");
   if (now < starts) {
-    timer.textContent = "Starts in " + formatLeft(starts - now);
+    timer.textContent = startsIn(starts - now, room.meeting.starts_at, zone);
     timer.dataset.phase = "before";
   } else if (now < ends) {
     timer.textContent = formatLeft(ends - now) + " left";
@@ -489,6 +489,7 @@ const video = {
       this.pc.addTrack(this.screenTrack, display);
     }
     $("local-video").srcObject = display;
+    $("local-video").dataset.screen = "yes";
     updateControls();
   },
 
@@ -509,6 +510,7 @@ const video = {
       }
     }
     $("local-video").srcObject = this.localStream;
+    delete $("local-video").dataset.screen;
     updateControls();
   },
 };
