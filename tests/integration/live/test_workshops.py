@@ -116,6 +116,30 @@ async def test_create_reports_every_bad_field(client: AsyncTestClient[Litestar],
     assert set(empty.json()["errors"]) == {"title", "presenter_id", "slots"}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": ["x"], "presenter_id": True, "slots": {"a": 1}, "capacity": 1.5},
+        {"title": "x" * 201, "presenter_id": 2**40, "slots": [-1], "capacity": -3},
+        {"title": "ok", "presenter_id": "12abc", "slots": [True], "capacity": "many"},
+        {"title": "ok", "presenter_id": None, "slots": "", "capacity": 10**12},
+        {"title": "ok", "description": "b", "presenter_id": "", "slots": [None]},
+    ],
+)
+async def test_odd_input_gets_400_with_field_messages(
+    client: AsyncTestClient[Litestar], scene: Scene, body: dict[str, Any]
+) -> None:
+    response = await client.post(
+        f"/api/v1/events/{scene.event.slug}/workshops", json=body, headers=bearer(scene.tokens["olga"])
+    )
+    assert response.status_code == 400, response.text
+    assert set(response.json()["errors"]) >= {"presenter_id", "slots"}
+    for url in ("/api/v1/workshops/99999999999", "/api/v1/workshops/0"):
+        assert (await client.get(url)).status_code == 404
+    huge = await client.post("/api/v1/workshops/99999999999/registration", headers=bearer(scene.tokens["cy"]))
+    assert huge.status_code == 404
+
+
 async def test_presenter_cannot_give_two_workshops_at_once(db: AsyncSession, scene: Scene) -> None:
     with pytest.raises(ValidationFailed) as caught:
         await workshops.create_workshop(
