@@ -312,6 +312,9 @@ const video = {
         pc.addTrack(this.screenTrack && track.kind === "video" ? this.screenTrack : track, this.localStream);
       }
     }
+    if (this.screenTrack && !this.track("video")) {
+      pc.addTrack(this.screenTrack, new MediaStream([this.screenTrack]));
+    }
     renderVideoState();
   },
 
@@ -406,6 +409,7 @@ const video = {
           (err2.name || "error") +
           "). You can still chat, see and hear your partner.";
         $("device-test").open = true;
+        updateControls();
         return;
       }
     }

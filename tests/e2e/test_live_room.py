@@ -126,6 +126,23 @@ async def test_two_parties_chat_and_connect_by_video(
     polite = {who: await page.evaluate("window.clockRoom.room.polite") for who, page in pages.items()}
     assert polite == {"ada": ada.id > bo.id, "bo": bo.id > ada.id}
 
+    # The device test: Ada's microphone moves the level meter; muting and the camera switch work.
+    await ada_page.get_by_text("Test your camera and microphone").click()
+    assert await eventually(ada_page, "document.getElementById('mic-level').value > 0")
+    await ada_page.get_by_role("button", name="Mute microphone").click()
+    await ada_page.get_by_role("button", name="Turn camera off").click()
+    assert await ada_page.evaluate(
+        "[window.clockRoom.video.track('audio').enabled, window.clockRoom.video.track('video').enabled]"
+    ) == [False, False]
+    assert (
+        await ada_page.get_by_role("button", name="Unmute microphone").get_attribute("aria-pressed") == "true"
+    )
+    await ada_page.get_by_role("button", name="Unmute microphone").click()
+    await ada_page.get_by_role("button", name="Turn camera on").click()
+    assert await ada_page.evaluate(
+        "[window.clockRoom.video.track('audio').enabled, window.clockRoom.video.track('video').enabled]"
+    ) == [True, True]
+
     # Ada's connection drops: she comes back with ?after= and misses nothing said meanwhile,
     # and the video carries on (the same page keeps its peer connection).
     await ada_page.evaluate("window.clockRoom.socket.ws.close(4000, 'network hiccup')")
