@@ -210,25 +210,25 @@ async def claim_due(db: AsyncSession, now: datetime, limit: int = BATCH) -> list
     return list(rows)
 
 
-async def _record(
-    factory: async_sessionmaker[AsyncSession], mail_id: int, error: str | None, now: datetime
-) -> None:
-    async with factory() as db:
-        mail = await db.get(OutboundMail, mail_id)
-        if mail is None:
-            return
-        mail.attempts += 1
-        if error is None:
-            mail.status = "sent"
-            mail.sent_at = now
-            mail.last_error = ""
+async def _record(db: AsyncSession, mail: OutboundMail, error: str | None, now: datetime) -> None:
+    """Write the outcome of one attempt (the row is leased to us) and commit it at once."""
+    attempts = mail.attempts + 1
+    values: dict[str, object] = {"attempts": attempts}
+    if error is None:
+        values |= {"status": "sent", "sent_at": now, "last_error": ""}
+    else:
+        values["last_error"] = error[:2000]
+        if attempts >= MAX_ATTEMPTS:
+            values["status"] = "failed"
         else:
-            mail.last_error = error[:2000]
-            if mail.attempts >= MAX_ATTEMPTS:
-                mail.status = "failed"
-            else:
-                mail.next_attempt_at = now + backoff(mail.attempts)
-        await db.commit()
+            values["next_attempt_at"] = now + backoff(attempts)
+    await db.execute(
+        update(OutboundMail)
+        .where(OutboundMail.id == mail.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await db.commit()
 
 
 async def deliver_due(
@@ -240,20 +240,22 @@ async def deliver_due(
 ) -> tuple[int, int]:
     """Send the due mails with ``send``; return (sent, failed attempts).
 
-    A failure keeps the row queued with one more attempt and a later ``next_attempt_at``.
+    Each outcome is committed as soon as it is known, so a runner that dies mid-batch sends
+    again at most the one mail it was sending. A failure keeps the row queued with one more
+    attempt and a later ``next_attempt_at``.
     """
     now = now or utcnow()
+    sent = failed = 0
     async with factory() as db:
         mails = await claim_due(db, now, limit)
-    sent = failed = 0
-    for mail in mails:
-        try:
-            await send(build(mail))
-        except Exception as exc:  # any transport error: keep the mail and try again later
-            log.warning("mail %s to %s not sent: %s", mail.id, mail.to, exc)
-            await _record(factory, mail.id, f"{type(exc).__name__}: {exc}", utcnow())
-            failed += 1
-        else:
-            await _record(factory, mail.id, None, utcnow())
-            sent += 1
+        for mail in mails:
+            try:
+                await send(build(mail))
+            except Exception as exc:  # any transport error: keep the mail and try again later
+                log.warning("mail %s to %s not sent: %s", mail.id, mail.to, exc)
+                await _record(db, mail, f"{type(exc).__name__}: {exc}", utcnow())
+                failed += 1
+            else:
+                await _record(db, mail, None, utcnow())
+                sent += 1
     return sent, failed

@@ -16,7 +16,6 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-import icalendar
 
 from clockevents.db import utcnow
 from clockevents.notify.mail_models import OutboundMail
@@ -28,7 +27,7 @@ SMTP_TIMEOUT = 15.0
 # Python folds a long Subject right after "Subject:", which readers unfold into a leading
 # space; lines up to RFC 5322's hard limit of 998 need no folding at all.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
-# On the wire: CRLF, and 8-bit bodies re-encoded (base64) so any relay takes them. aiosmtplib
+# On the wire: CRLF and 7-bit (build_message already encodes non-ASCII bodies). aiosmtplib
 # would flatten a message object with its own policy (lines of 78), folding long subjects.
 WIRE_POLICY = MAIL_POLICY.clone(linesep="\r\n", cte_type="7bit")
 
@@ -51,12 +50,48 @@ def fill_base_url(body: str, base_url: str) -> str:
     return body.replace(BASE_URL_MARK, base_url.rstrip("/"))
 
 
+def _fold(line: str) -> str:
+    """Fold one content line at 75 octets (RFC 5545, 3.1): never inside a UTF-8 character, and
+    never between a backslash and the character it escapes (as the icalendar library does)."""
+    pieces: list[str] = []
+    piece: list[str] = []
+    size, limit = 0, 75
+    for char in line:
+        octets = len(char.encode())
+        if piece and size + octets > limit:
+            carry = [piece.pop()] if len(piece) > 1 and piece[-1] == "\\" else []
+            pieces.append("".join(piece))
+            piece, size, limit = carry, len(carry), 74  # a continuation starts with a space
+        piece.append(char)
+        size += octets
+    pieces.append("".join(piece))
+    return "\r\n ".join(pieces)
+
+
 def fill_calendar(ics: str, base_url: str) -> str:
-    """Fill the mark in an .ics: unfold first (a long line may split it), then fold again."""
+    """Fill the mark in an .ics: only the content lines that hold it are unfolded, filled and folded again."""
     if BASE_URL_MARK not in ics.replace("\r\n ", ""):
         return ics
-    unfolded = fill_base_url(ics.replace("\r\n ", ""), base_url)
-    return icalendar.Calendar.from_ical(unfolded).to_ical().decode()
+    logical: list[list[str]] = []  # each content line as its physical lines
+    for physical in ics.split("\r\n"):
+        if physical[:1] in (" ", "\t") and logical:
+            logical[-1].append(physical)
+        else:
+            logical.append([physical])
+    out = []
+    for physicals in logical:
+        whole = physicals[0] + "".join(p[1:] for p in physicals[1:])
+        if BASE_URL_MARK in whole:
+            out.append(_fold(fill_base_url(whole, base_url)))
+        else:
+            out.append("\r\n".join(physicals))
+    return "\r\n".join(out)
+
+
+def _cte(body: str) -> str | None:
+    """Quoted-printable for non-ASCII text, so no relay needs 8BITMIME and nothing is re-encoded
+    while sending; ASCII keeps the library's choice (7bit, or QP for very long lines)."""
+    return None if body.isascii() else "quoted-printable"
 
 
 def build_message(settings: Settings, mail: OutboundMail) -> EmailMessage:
@@ -71,14 +106,18 @@ def build_message(settings: Settings, mail: OutboundMail) -> EmailMessage:
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = make_msgid(idstring=f"mail{mail.id}", domain="clockevents")
-    msg.set_content(fill_base_url(mail.text, settings.base_url))
+    text = fill_base_url(mail.text, settings.base_url)
+    msg.set_content(text, cte=_cte(text))
     if mail.html:
-        msg.add_alternative(fill_base_url(mail.html, settings.base_url), subtype="html")
+        html = fill_base_url(mail.html, settings.base_url)
+        msg.add_alternative(html, subtype="html", cte=_cte(html))
     if mail.ics:
         method = mail.ics_method or "PUBLISH"
         ics = fill_calendar(mail.ics, settings.base_url)
-        msg.add_alternative(ics, subtype="calendar", params={"method": method})
-        msg.add_attachment(ics, subtype="calendar", filename="invite.ics", params={"method": method})
+        msg.add_alternative(ics, subtype="calendar", params={"method": method}, cte=_cte(ics))
+        msg.add_attachment(
+            ics, subtype="calendar", filename="invite.ics", params={"method": method}, cte=_cte(ics)
+        )
     return msg
 
 

@@ -32,6 +32,7 @@ from clockevents.notify import mail, outbox
 from clockevents.notify.jobs import JobRunner
 from clockevents.notify.mail_models import OutboundMail
 from clockevents.notify.outbox import BATCH, Draft, enqueue_many
+from clockevents.notify.transport import fill_calendar
 from clockevents.registration.models import Participant
 from clockevents.settings import Settings
 from tests.factories.accounts import make_user
@@ -547,3 +548,27 @@ async def test_unreachable_smtp_fails_the_round_fast_and_keeps_every_mail(
     ).all()
     assert (result.sent, result.failed) == (0, 3)
     assert sorted(rows) == [("queued", 1)] * 3
+
+
+def test_fill_calendar_refolds_filled_lines_within_75_octets() -> None:
+    cal = icalendar.Calendar()
+    cal.add("method", "REQUEST")
+    vevent = icalendar.Event()
+    vevent.add("uid", "meeting-1@clockevents")
+    vevent.add("summary", "Meeting with Zoë Ødegård (Ærø Fiskeri ApS)")
+    vevent.add(
+        "description", "Città di Castello; incontro, sala 3 " * 3 + f"{mail.BASE_URL_MARK}/meetings/1/room"
+    )
+    vevent.add("url", f"{mail.BASE_URL_MARK}/meetings/1/room")
+    cal.add_component(vevent)
+    base = "https://incontri.clock-toscana.example.org/an/unusually/long/path/prefix"
+
+    filled = fill_calendar(cal.to_ical().decode(), base)
+
+    assert max(len(line.encode()) for line in filled.split("\r\n")) <= 75
+    event = icalendar.Calendar.from_ical(filled).walk("VEVENT")[0]
+    assert (str(event["URL"]), str(event["SUMMARY"])) == (
+        f"{base}/meetings/1/room",
+        "Meeting with Zoë Ødegård (Ærø Fiskeri ApS)",
+    )
+    assert str(event["DESCRIPTION"]) == "Città di Castello; incontro, sala 3 " * 3 + f"{base}/meetings/1/room"
