@@ -285,7 +285,7 @@ async def record_outcome(
             async with db.begin_nested():
                 db.add(row)
                 await db.flush()
-        except IntegrityError:  # the same party's other tab saved first: theirs stands, retry as update
+        except IntegrityError:  # the same party saved from another window meanwhile: theirs stands
             raise Conflict(
                 "Your report was saved meanwhile in another window; reload and try again."
             ) from None

@@ -1,7 +1,7 @@
 """Follow-up tasks: next steps agreed in a meeting, owned by one of its two parties.
 
 Only the two parties create, complete and comment on a meeting's tasks; organisers covering
-either side read them. The job loop mails each open task's owner the day before it is due.
+either side read them. ``followup.reminders`` mails each open task's owner before it is due.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,14 +26,10 @@ from clockevents.events.permissions import access_for
 from clockevents.followup.models import FollowUpComment, FollowUpTask
 from clockevents.followup.outcomes import MAX_ID, party_of
 from clockevents.matchmaking.parties import own_participant
-from clockevents.notify import mail as mails
-from clockevents.notify.outbox import enqueue
-from clockevents.notify.transport import BASE_URL_MARK
 from clockevents.registration.models import Participant
 
 TITLE_MAX = 300
 COMMENT_MAX = 2000
-REMIND_DAYS_BEFORE = 1
 TASK_FIELDS = ("meeting_id", "title", "due_on", "owner_id")
 
 
@@ -286,76 +281,3 @@ async def add_comment(
     await db.flush()
     view = (await _views(db, [task], {author}))[0]
     return view, next(c for c in view.comments if c.id == comment.id)
-
-
-# -- reminders --------------------------------------------------------------------------------
-
-
-def _today(now: datetime, zone: str) -> date:
-    try:
-        return now.astimezone(ZoneInfo(zone)).date()
-    except (KeyError, ValueError):
-        return now.date()
-
-
-async def queue_task_reminders(db: AsyncSession, now: datetime | None = None) -> int:
-    """Mail each open task's owner once, from the day before its due date; return how many went.
-
-    "Today" is the event's local date. A task already overdue when first seen is reminded too.
-    """
-    now = now or utcnow()
-    horizon = now.date() + timedelta(days=REMIND_DAYS_BEFORE + 1)  # widest zone offset covered
-    rows = (
-        await db.execute(
-            select(FollowUpTask, Event)
-            .join(Event, Event.id == FollowUpTask.event_id)
-            .where(
-                FollowUpTask.done_at.is_(None),
-                FollowUpTask.reminded_at.is_(None),
-                FollowUpTask.due_on.is_not(None),
-                FollowUpTask.due_on <= horizon,
-                FollowUpTask.owner_id.is_not(None),
-            )
-            .order_by(FollowUpTask.due_on, FollowUpTask.id)
-        )
-    ).all()
-    due = [
-        (task, event)
-        for task, event in rows
-        if task.due_on is not None
-        and task.due_on <= _today(now, event.timezone) + timedelta(days=REMIND_DAYS_BEFORE)
-    ]
-    if not due:
-        return 0
-    who = {
-        r.participant_id: r
-        for r in await mails.recipients(db, {t.owner_id for t, _ in due if t.owner_id}, "reminders")
-    }
-    count = 0
-    for task, event in due:
-        task.reminded_at = now
-        recipient = who.get(task.owner_id or 0)
-        if recipient is None:  # no account any more, or reminders switched off
-            continue
-        subject = f"Follow-up due {task.due_on:%a %d %b %Y}: {task.title}"[:300]
-        link = f"{BASE_URL_MARK}/events/{event.slug}/followups"
-        text, html = mails.render(
-            recipient.name,
-            subject,
-            [f"Your follow-up task \u201c{task.title}\u201d is due on {task.due_on:%A %d %B %Y}."],
-            event,
-            link,
-            "See your follow-up tasks",
-        )
-        mail = await enqueue(
-            db,
-            to=recipient.email,
-            subject=subject,
-            text=text,
-            html=html,
-            kind="followup_reminder",
-            dedupe_key=f"followup-task:{task.id}:due:{task.due_on.isoformat()}",
-        )
-        count += mail is not None
-    await db.flush()
-    return count

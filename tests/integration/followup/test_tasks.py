@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.followup.models import FollowUpComment, FollowUpTask
-from clockevents.followup.tasks import queue_task_reminders
+from clockevents.followup.reminders import queue_task_reminders
 from clockevents.live.models import LiveChannel, LiveMessage
 from clockevents.notify.mail_models import MailPreference, OutboundMail
 from clockevents.registration.models import Organisation
