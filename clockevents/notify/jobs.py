@@ -27,7 +27,7 @@ from clockevents.db import utcnow
 from clockevents.errors import ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import require_organiser
-from clockevents.followup.tasks import queue_task_reminders
+from clockevents.followup.reminders import queue_followup_mail
 from clockevents.matchmaking.requests import expire_pending
 from clockevents.notify import mail as mails
 from clockevents.notify import transport
@@ -183,7 +183,7 @@ class JobRunner:
             result.reminders = await queue_due_reminders(db, now)
             await db.commit()
         async with self.factory() as db:
-            result.reminders += await queue_task_reminders(db, now)
+            result.reminders += await queue_followup_mail(db, now)
             await db.commit()
         # Mails queued just now (the reminders above) are due in this same tick.
         due = max(now, utcnow())
