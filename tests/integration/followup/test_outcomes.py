@@ -338,3 +338,21 @@ async def test_outcome_page_other_side_never_sees_private_notes(
     assert page.status_code == 200
     assert "Their CTO seemed keen." not in page.text
     assert "Outcome: Technical cooperation" in page.text
+
+
+async def test_outcome_page_organiser_reads_both_reports_without_a_form(
+    scene: Scene, client: AsyncTestClient[Any]
+) -> None:
+    await client.post(url(scene.meeting), json=FULL, headers=scene.auth["a"])
+    await client.post(
+        url(scene.meeting), json={"outcome": "none", "private_notes": "B only"}, headers=scene.auth["b"]
+    )
+    await login(client, "owner@example.org")
+
+    page = await client.get(f"/meetings/{scene.meeting.id}/outcome")
+
+    assert page.status_code == 200
+    assert f'id="report-{scene.a.id}"' in page.text
+    assert f'id="report-{scene.b.id}"' in page.text
+    assert "Their CTO seemed keen." not in page.text and "B only" not in page.text
+    assert 'action="/meetings/' not in page.text

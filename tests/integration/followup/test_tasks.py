@@ -13,8 +13,10 @@ from clockevents.followup.models import FollowUpComment, FollowUpTask
 from clockevents.followup.reminders import queue_task_reminders
 from clockevents.live.models import LiveChannel, LiveMessage
 from clockevents.notify.mail_models import MailPreference, OutboundMail
-from clockevents.registration.models import Organisation
-from tests.helpers import field_error, form_post, login
+from clockevents.registration.models import Organisation, Participant
+from tests.factories.accounts import make_user
+from tests.factories.events import add_role
+from tests.helpers import api_token, bearer, field_error, form_post, login
 from tests.integration.followup.conftest import Scene
 
 
@@ -292,3 +294,32 @@ async def test_followups_page_wrong_date_shows_field_error(
         "Give the due date as YYYY-MM-DD.",
     )
     assert list(await db.scalars(select(FollowUpTask))) == []
+
+
+async def test_tasks_cluster_partner_sees_only_their_clusters_meetings(
+    db: AsyncSession, scene: Scene, client: AsyncTestClient[Any]
+) -> None:
+    task_id = (await create(scene, client)).json()["id"]
+    partner = await make_user(db, email="partner@example.org")
+    await add_role(db, scene.event, partner, "cluster_partner", scene.event.clusters[0])
+    headers = bearer(await api_token(client, "partner@example.org"))
+
+    assert (await client.get(tasks_url(scene), headers=headers)).json() == []
+
+    participant = await db.get(Participant, scene.b.id)
+    assert participant is not None
+    participant.cluster_id = scene.event.clusters[0].id
+    await db.commit()
+    assert [t["id"] for t in (await client.get(tasks_url(scene), headers=headers)).json()] == [task_id]
+
+
+async def test_tasks_of_an_event_are_hidden_from_outsiders(
+    db: AsyncSession, scene: Scene, client: AsyncTestClient[Any]
+) -> None:
+    await make_user(db, email="outsider@example.org")
+    headers = bearer(await api_token(client, "outsider@example.org"))
+    response = await client.get(tasks_url(scene), headers=headers)
+    assert (response.status_code, response.json()["detail"]) == (
+        403,
+        "Only the event's participants and organisers see follow-up tasks.",
+    )
