@@ -23,6 +23,33 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 run: $(VENV)/.installed  ## migrate the SQLite file, seed the demo when empty, serve on HOST:PORT
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/clockevents run
 
+# Several workers: WORKERS uvicorn processes share HOST:PORT, on PostgreSQL, with Redis carrying
+# the live rooms between them. The database is created when missing, then migrated and seeded.
+run-cluster: DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clockevents
+run-cluster: REDIS_URL ?= redis://127.0.0.1:6379/0
+run-cluster: WORKERS ?= 2
+run-cluster: $(VENV)/.installed  ## WORKERS (2) workers behind HOST:PORT on PostgreSQL and Redis
+	$(BIN)/python -c "$$CREATE_DATABASE" "$(DATABASE_URL)"
+	DATABASE_URL="$(DATABASE_URL)" REDIS_URL="$(REDIS_URL)" HOST=$(HOST) PORT=$(PORT) \
+		$(BIN)/clockevents run --workers $(WORKERS)
+
+define CREATE_DATABASE
+import asyncio, sys
+import asyncpg
+url = sys.argv[1].replace("postgresql+asyncpg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
+base, name = url.split("?")[0].rsplit("/", 1)
+async def main():
+    conn = await asyncpg.connect(base + "/postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $$1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+    finally:
+        await conn.close()
+asyncio.run(main())
+endef
+export CREATE_DATABASE
+
 test: $(VENV)/.installed-dev  ## lint, then the whole suite (SQLite; set DATABASE_URL for PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
