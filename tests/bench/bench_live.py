@@ -1,0 +1,673 @@
+"""Benchmark the live rooms: chat through our WebSocket server against a minimal websockets relay.
+
+Run: python tests/bench/bench_live.py [--sqlite] [--connections 2000] [--seconds 30]
+     [--search 2000,3000,4000,5000,6000] [--search-seconds 15] [--no-search] [--no-cluster]
+     [--profile DIR]
+
+An event with enough participants (users with API tokens, written with bulk inserts) and one
+published meeting per pair, all in one slot, is seeded into a scratch database (PostgreSQL by
+default: DATABASE_URL's server, or postgresql://postgres@127.0.0.1:5432/postgres; --sqlite for a
+file). Then, each in its own processes:
+
+1. the relay (tests/bench/ws_relay.py) and one uvicorn worker of our app, in turn, each under
+   the same load from a separate load-generator process: N connections, N/2 rooms of two, each
+   connection sending one chat message a second to its partner with its send time inside;
+   latency is measured at the partner, a message sent but not received by the end (plus a
+   grace period) is lost;
+2. the capacity search: more connections, step by step, until p99 passes 200 ms, for both;
+3. two workers of our app with Redis: one party of each room on each worker.
+
+The bar: ours delivers >= 90 % of the relay's messages a second with p99 <= 2x the relay's, with
+no error and nothing lost; across two workers p99 <= 3x our single worker's.
+``--profile DIR`` runs every server of ours under cProfile and writes DIR/<port>.pstats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BAR_THROUGHPUT = 0.90
+BAR_P99 = 2.0
+BAR_CLUSTER_P99 = 3.0
+CAPACITY_P99_MS = 200.0
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+SECRET = "bench-secret-key-not-for-production"
+
+
+def raise_file_limit() -> None:
+    """Thousands of sockets need thousands of descriptors: take the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# seeding ------------------------------------------------------------------------------------
+
+
+async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
+    """An event with ``rooms`` published meetings in one slot; return (meeting id, token a, token b)."""
+    from sqlalchemy import insert
+
+    from clockevents.accounts.models import AuthToken, User
+    from clockevents.accounts.services import TOKEN_PREFIX, hash_token
+    from clockevents.agenda.models import Meeting, MeetingSeat, TableBooking
+    from clockevents.db import create_engine, create_session_factory, utcnow
+    from clockevents.matchmaking.models import MeetingRequest
+    from clockevents.registration.models import Organisation, Participant
+    from tests.factories.agenda import slot_at
+    from tests.factories.events import make_event
+
+    engine = create_engine(database_url)
+    n = rooms * 2
+    try:
+        async with create_session_factory(engine)() as db:
+            organiser = User(email="organiser@bench.example", name="Bench Organiser", password_hash="!")
+            db.add(organiser)
+            await db.flush()
+            event = await make_event(db, organiser, slug="live-bench")
+            slot = await slot_at(db, event, 0)
+            user_ids = list(
+                (
+                    await db.scalars(
+                        insert(User).returning(User.id, sort_by_parameter_order=True),
+                        [
+                            {"email": f"p{i}@bench.example", "name": f"Person {i}", "password_hash": "!"}
+                            for i in range(n)
+                        ],
+                    )
+                ).all()
+            )
+            org_ids = list(
+                (
+                    await db.scalars(
+                        insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
+                        [
+                            {"name": f"Organisation {i}", "kind": "business", "country": "IT"}
+                            for i in range(n)
+                        ],
+                    )
+                ).all()
+            )
+            participant_ids = list(
+                (
+                    await db.scalars(
+                        insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "event_id": event.id,
+                                "user_id": uid,
+                                "organisation_id": oid,
+                                "participant_type": "business",
+                                "status": "approved",
+                            }
+                            for uid, oid in zip(user_ids, org_ids, strict=True)
+                        ],
+                    )
+                ).all()
+            )
+            tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
+            await db.execute(
+                insert(AuthToken),
+                [
+                    {
+                        "user_id": uid,
+                        "kind": "api",
+                        "name": "bench",
+                        "token_hash": hash_token(t),
+                        "prefix": t[:10],
+                    }
+                    for uid, t in zip(user_ids, tokens, strict=True)
+                ],
+            )
+            pairs = [(participant_ids[2 * r], participant_ids[2 * r + 1]) for r in range(rooms)]
+            request_ids = list(
+                (
+                    await db.scalars(
+                        insert(MeetingRequest).returning(MeetingRequest.id, sort_by_parameter_order=True),
+                        [
+                            {"event_id": event.id, "sender_id": a, "receiver_id": b, "status": "accepted"}
+                            for a, b in pairs
+                        ],
+                    )
+                ).all()
+            )
+            now = utcnow()
+            meeting_ids = list(
+                (
+                    await db.scalars(
+                        insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "event_id": event.id,
+                                "request_id": rid,
+                                "a_id": a,
+                                "b_id": b,
+                                "slot_id": slot.id,
+                                "table": r + 1,
+                                "status": "scheduled",
+                                "uid": f"meeting-{uuid.uuid4()}@clockevents",
+                                "published_at": now,
+                            }
+                            for r, (rid, (a, b)) in enumerate(zip(request_ids, pairs, strict=True))
+                        ],
+                    )
+                ).all()
+            )
+            await db.execute(
+                insert(MeetingSeat),
+                [
+                    {"meeting_id": mid, "participant_id": pid, "slot_id": slot.id}
+                    for mid, (a, b) in zip(meeting_ids, pairs, strict=True)
+                    for pid in (a, b)
+                ],
+            )
+            await db.execute(
+                insert(TableBooking),
+                [
+                    {"meeting_id": mid, "slot_id": slot.id, "table": r + 1}
+                    for r, mid in enumerate(meeting_ids)
+                ],
+            )
+            await db.commit()
+    finally:
+        await engine.dispose()
+    return [(mid, tokens[2 * r], tokens[2 * r + 1]) for r, mid in enumerate(meeting_ids)]
+
+
+# the server of ours, as its own process --------------------------------------------------------
+
+
+def serve_main(argv: list[str]) -> None:
+    """``bench_live.py serve --port P``: one uvicorn worker of our app (cProfile with --profile FILE)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--profile", default="")
+    args = parser.parse_args(argv)
+    raise_file_limit()
+    import uvicorn
+
+    def run() -> None:
+        uvicorn.run(
+            "web.app:app_from_env",
+            factory=True,
+            host="127.0.0.1",
+            port=args.port,
+            log_level="warning",
+            backlog=4096,
+        )
+
+    if not args.profile:
+        run()
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        run()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+
+
+# the load generator, as its own process --------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    sent: list[int] = field(default_factory=list)  # per connection: messages sent
+    got: list[set[int]] = field(default_factory=list)  # per connection: message numbers from the partner
+    latencies: list[float] = field(default_factory=list)
+    in_window: int = 0
+    connect_errors: int = 0
+    closed_early: int = 0
+    server_errors: int = 0
+    first_error: str = ""
+
+
+async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Connect every client, chat for ``seconds``, wait for stragglers, close; return the figures."""
+    import websockets
+    from websockets.asyncio.client import ClientConnection
+
+    clients: list[tuple[str, str | None]] = []
+    for url_a, token_a, url_b, token_b in spec["rooms"]:
+        clients += [(url_a, token_a), (url_b, token_b)]
+    n = len(clients)
+    seconds: int = spec["seconds"]
+    tally = Tally(sent=[0] * n, got=[set() for _ in range(n)])
+    sockets: list[ClientConnection | None] = [None] * n
+    ready = [asyncio.Event() for _ in range(n)]
+    closing = False
+    window = [float("inf"), float("inf")]
+    gate = asyncio.Semaphore(spec.get("connect_concurrency", 64))
+    first_message = spec["kind"] == "ours"  # our server greets with a snapshot
+
+    def note_error(text: str) -> None:
+        if not tally.first_error:
+            tally.first_error = text
+
+    async def reader(i: int, ws: ClientConnection) -> None:
+        partner = i ^ 1
+        got = tally.got[i]
+        latencies = tally.latencies
+        try:
+            async for raw in ws:
+                now = time.perf_counter()
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "chat":
+                    sender, k, stamp = message["text"].split(" ")
+                    if int(sender) == partner:
+                        got.add(int(k))
+                        latencies.append(now - float(stamp))
+                        if window[0] <= now <= window[1]:
+                            tally.in_window += 1
+                elif kind == "snapshot":
+                    ready[i].set()
+                elif kind == "error":
+                    tally.server_errors += 1
+                    note_error(f"server error: {message.get('reason')}")
+        except websockets.ConnectionClosed as exc:
+            if not closing:
+                tally.closed_early += 1
+                note_error(f"closed early: {exc}")
+        except Exception as exc:  # a message we cannot read counts as an error, not a silent stop
+            tally.server_errors += 1
+            note_error(f"reading: {exc!r}")
+
+    async def open_one(i: int) -> None:
+        url, token = clients[i]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with gate:
+            try:
+                ws = await websockets.connect(
+                    url, additional_headers=headers, open_timeout=60, ping_interval=None, max_size=2**20
+                )
+            except Exception as exc:
+                tally.connect_errors += 1
+                note_error(f"connect: {exc!r}")
+                return
+            sockets[i] = ws
+            readers.append(asyncio.create_task(reader(i, ws)))
+            if first_message:
+                try:
+                    await asyncio.wait_for(ready[i].wait(), 60)
+                except TimeoutError:
+                    tally.connect_errors += 1
+                    note_error("no snapshot within 60 s")
+
+    readers: list[asyncio.Task[None]] = []
+    t0 = time.perf_counter()
+    await asyncio.gather(*(open_one(i) for i in range(n)))
+    connect_seconds = time.perf_counter() - t0
+    await asyncio.sleep(spec.get("settle", 2.0))  # let the presence messages of the arrivals pass
+
+    start = time.perf_counter() + 0.5
+    window[0], window[1] = start, start + seconds
+
+    async def sender(i: int, ws: ClientConnection) -> None:
+        phase = random.random()
+        for k in range(seconds):
+            delay = start + phase + k - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            text = f"{i} {k} {time.perf_counter():.6f}"
+            try:
+                await ws.send(json.dumps({"type": "chat", "text": text}))
+            except websockets.ConnectionClosed:
+                return
+            tally.sent[i] += 1
+
+    pids = spec.get("server_pids", [])
+    cpu_start = sum(cpu_seconds(pid) for pid in pids)
+    await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
+    steady_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
+    deadline = time.perf_counter() + spec.get("grace", 5.0)
+    while time.perf_counter() < deadline:
+        if all(len(tally.got[i ^ 1]) >= tally.sent[i] for i in range(n)):
+            break
+        await asyncio.sleep(0.1)
+    closing = True
+    lost = sum(max(0, tally.sent[i] - len(tally.got[i ^ 1])) for i in range(n))
+
+    async def close(ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 10)
+
+    await asyncio.gather(*(close(ws) for ws in sockets if ws is not None))
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    lat = sorted(tally.latencies)
+
+    def pct(p: float) -> float:
+        return 1000 * lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
+
+    return {
+        "connections": n,
+        "connected": sum(ws is not None for ws in sockets),
+        "connect_seconds": round(connect_seconds, 1),
+        "sent": sum(tally.sent),
+        "delivered": len(lat),
+        "per_second": tally.in_window / seconds,
+        "in_window": tally.in_window,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "max_ms": 1000 * lat[-1] if lat else float("nan"),
+        "lost": lost,
+        "errors": tally.connect_errors + tally.closed_early + tally.server_errors,
+        "first_error": tally.first_error,
+        "steady_cpu": steady_cpu,
+    }
+
+
+def load_main(argv: list[str]) -> None:
+    """``bench_live.py load SPEC.json``: run the load and print the figures as JSON on the last line."""
+    raise_file_limit()
+    spec = json.loads(Path(argv[0]).read_text())
+    import uvloop
+
+    result = uvloop.run(load_run(spec))
+    print(json.dumps(result), flush=True)
+
+
+# orchestration ------------------------------------------------------------------------------
+
+
+class Processes:
+    """Child processes of one measurement, ended (TERM, then KILL) when it is over."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.running: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.running.append((proc, log))
+        return proc
+
+    def stop(self) -> None:
+        for proc, _ in self.running:
+            if proc.poll() is None:  # SIGINT: uvicorn re-raises it after a clean shutdown, so the
+                proc.send_signal(signal.SIGINT)  # profile (a ``finally``) is still written
+        for proc, log in self.running:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                print(f"  (process {proc.pid} did not stop within 60 s: killed)", flush=True)
+                proc.kill()
+                proc.wait()
+            log.close()
+        self.running.clear()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], http: bool, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+        try:
+            if http:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            else:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not start within {timeout} s")
+
+
+@dataclass
+class Bench:
+    database_url: str
+    rooms: list[tuple[int, str, str]]
+    logs: Path
+    seconds: int
+    profile: Path | None
+    redis_db: int
+
+    def env(self, port: int, redis: bool) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": SECRET,
+            "CLOCKEVENTS_DATA_DIR": str(self.logs),
+            "BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        env.pop("REDIS_URL", None)
+        if redis:
+            env["REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
+        return env
+
+    def load(self, procs: Processes, kind: str, rooms: list[list[Any]], seconds: int) -> dict[str, Any]:
+        cpu_before = sum(cpu_seconds(p.pid) for p, _ in procs.running)
+        load_before = os.getloadavg()[0]
+        spec_path = self.logs / f"spec-{uuid.uuid4().hex[:8]}.json"
+        pids = [p.pid for p, _ in procs.running]
+        spec_path.write_text(
+            json.dumps({"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids})
+        )
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__)), "load", str(spec_path)],
+            env=self.env(0, False),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 600,
+            check=False,
+        )
+        spec_path.unlink()
+        if out.returncode != 0:
+            raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        result["server_cpu"] = sum(cpu_seconds(p.pid) for p, _ in procs.running) - cpu_before
+        result["load_average"] = load_before
+        return result
+
+    def relay(self, connections: int, seconds: int) -> dict[str, Any]:
+        procs = Processes(self.logs)
+        port = free_port()
+        try:
+            proc = procs.start(
+                "relay",
+                [sys.executable, str(HERE / "ws_relay.py"), "--port", str(port)],
+                self.env(port, False),
+            )
+            wait_ready(port, proc, http=False)
+            base = f"ws://127.0.0.1:{port}"
+            rooms = [[f"{base}/room/{r}", None, f"{base}/room/{r}", None] for r in range(connections // 2)]
+            return self.load(procs, "relay", rooms, seconds)
+        finally:
+            procs.stop()
+
+    def ours(self, connections: int, seconds: int, workers: int = 1) -> dict[str, Any]:
+        procs = Processes(self.logs)
+        ports = [free_port() for _ in range(workers)]
+        try:
+            for port in ports:
+                cmd = [sys.executable, str(Path(__file__)), "serve", "--port", str(port)]
+                if self.profile is not None:
+                    self.profile.mkdir(parents=True, exist_ok=True)
+                    cmd += ["--profile", str(self.profile / f"{port}.pstats")]
+                proc = procs.start(f"ours-{port}", cmd, self.env(port, redis=workers > 1))
+                wait_ready(port, proc, http=True)
+            bases = [f"ws://127.0.0.1:{p}/ws/meetings" for p in ports]
+            rooms = [
+                [f"{bases[0]}/{mid}", ta, f"{bases[-1]}/{mid}", tb]
+                for mid, ta, tb in self.rooms[: connections // 2]
+            ]
+            return self.load(procs, "ours", rooms, seconds)
+        finally:
+            procs.stop()
+
+
+def fmt(result: dict[str, Any]) -> str:
+    return (
+        f"{result['connected']:>6}/{result['connections']:<6}{result['per_second']:>9.0f}"
+        f"{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.0f}"
+        f"{result['errors']:>7}{result['lost']:>7}{result['connect_seconds']:>10.1f}"
+        f"{result['server_cpu']:>8.1f}{1e6 * result['steady_cpu'] / max(1, result['in_window']):>8.0f}"
+        f"{result['load_average']:>6.1f}"
+    )
+
+
+HEADER = f"{'':24}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'load':>6}"
+
+
+def show(label: str, result: dict[str, Any]) -> None:
+    print(f"{label:24}{fmt(result)}", flush=True)
+    if result["first_error"]:
+        print(f"{'':24}first error: {result['first_error'][:200]}", flush=True)
+
+
+def ok(result: dict[str, Any]) -> bool:
+    return result["errors"] == 0 and result["lost"] == 0 and result["connected"] == result["connections"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite", action="store_true", help="SQLite file instead of PostgreSQL")
+    parser.add_argument("--connections", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=30, help="steady state of the main runs")
+    parser.add_argument("--search", default="2000,3000,4000,5000,6000,8000", help="connection counts to try")
+    parser.add_argument("--search-seconds", type=int, default=15)
+    parser.add_argument("--no-search", action="store_true")
+    parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument("--only", choices=["relay", "ours", "cluster"], default=None)
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile our servers into this folder")
+    parser.add_argument("--redis-db", type=int, default=6)
+    args = parser.parse_args(argv)
+    raise_file_limit()
+
+    steps = [] if args.no_search else sorted({int(s) for s in args.search.split(",") if s.strip()})
+    most = max([args.connections, *steps])
+    pg = os.environ.get("DATABASE_URL", "")
+    url = None if args.sqlite else (pg if pg.startswith(("postgres://", "postgresql")) else DEFAULT_PG)
+
+    async def with_database() -> bool:
+        from tests.bench.common import scratch_database
+
+        async with scratch_database(url, prefix="bench_live") as (label, db_url):
+            print(
+                f"seeding {most // 2} meetings ({most} participants with tokens) into {label} …", flush=True
+            )
+            t = time.monotonic()
+            rooms = await seed(db_url, most // 2)
+            print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
+            logs = Path(tempfile.mkdtemp(prefix="bench_live_"))
+            bench = Bench(db_url, rooms, logs, args.seconds, args.profile, args.redis_db)
+            passed = await asyncio.to_thread(measure, bench, args, steps)
+        print(f"\nlogs: {logs}")
+        return passed
+
+    passed = asyncio.run(with_database())
+    print("bench_live: " + ("bar met" if passed else "bar NOT met"))
+    return 0 if passed else 1
+
+
+def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
+    """Run the measurements and print the table; return whether the bars are met."""
+    passed = True
+    n = args.connections
+    print(f"\n{n} connections ({n // 2} rooms of two), one chat message a second each, {args.seconds} s\n")
+    print(HEADER)
+    relay = ours = cluster = None
+    if args.only in (None, "relay"):
+        relay = bench.relay(n, args.seconds)
+        show("relay (websockets)", relay)
+    if args.only in (None, "ours"):
+        ours = bench.ours(n, args.seconds)
+        show("ours, one worker", ours)
+    if relay and ours:
+        tp_ok = ours["per_second"] >= BAR_THROUGHPUT * relay["per_second"]
+        p99_ok = ours["p99_ms"] <= BAR_P99 * relay["p99_ms"]
+        print(
+            f"\nbar: throughput {100 * ours['per_second'] / relay['per_second']:.1f}% of the relay's "
+            f"(>= 90%) {'PASS' if tp_ok else 'FAIL'}; p99 {ours['p99_ms'] / relay['p99_ms']:.2f}x the "
+            f"relay's (<= 2x) {'PASS' if p99_ok else 'FAIL'}; no error, nothing lost "
+            f"{'PASS' if ok(ours) else 'FAIL'}"
+        )
+        passed &= tp_ok and p99_ok and ok(ours)
+    if not args.no_cluster and args.only in (None, "cluster"):
+        cluster = bench.ours(n, args.seconds, workers=2)
+        print()
+        print(HEADER)
+        show("ours, two workers+Redis", cluster)
+        if ours:
+            c_ok = cluster["p99_ms"] <= BAR_CLUSTER_P99 * ours["p99_ms"]
+            print(
+                f"bar: cross-worker p99 {cluster['p99_ms'] / ours['p99_ms']:.2f}x one worker's (<= 3x) "
+                f"{'PASS' if c_ok else 'FAIL'}; no error, nothing lost {'PASS' if ok(cluster) else 'FAIL'}"
+            )
+            passed &= c_ok and ok(cluster)
+    if steps and args.only is None:
+        print(
+            f"\ncapacity: connections until p99 passes {CAPACITY_P99_MS:.0f} ms ({args.search_seconds} s each)"
+        )
+        print(HEADER)
+        best: dict[str, int] = {}
+        for name, run in (("relay", bench.relay), ("ours", bench.ours)):
+            for count in steps:
+                result = run(count, args.search_seconds)
+                show(f"{name} {count}", result)
+                if result["p99_ms"] > CAPACITY_P99_MS or not ok(result):
+                    break
+                best[name] = count
+        print(
+            "largest count under 200 ms p99 (no error, nothing lost): "
+            + ", ".join(f"{name} {best.get(name, 'none')}" for name in ("relay", "ours"))
+        )
+    return passed
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve_main(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "load":
+        load_main(sys.argv[2:])
+    else:
+        sys.exit(main())
