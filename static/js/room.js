@@ -1,8 +1,9 @@
 // The meeting room: presence, time left, chat, shared notes and one-to-one video.
 //
 // Video uses WebRTC "perfect negotiation": both parties may start negotiating at any time and
-// the *polite* one (the snapshot says which) gives way when both offer at once. Offers, answers
-// and ICE candidates travel over the room's socket as {"type": "signal", "data": {...}}.
+// the *polite* one (the snapshot says which) gives way when both offer at once. The first offer
+// of each peer connection is the impolite side's. Offers, answers and ICE candidates travel over
+// the room's socket as {"type": "signal", "data": {...}}.
 //
 // Every page load picks a random `session`. A party announces itself with {hello: true} when its
 // socket opens; the other side answers with its own hello, addressed to it (`to`). A signal from
@@ -239,6 +240,15 @@ const video = {
   localStream: null,
   screenTrack: null,
   queue: Promise.resolve(),
+  mediaSettled: Promise.resolve(), // replaced by the first camera request
+  trail: [], // the last negotiation steps, for debugging (window.clockRoom.video.trail)
+
+  note(step) {
+    this.trail.push(new Date().toISOString().slice(11, 23) + " " + step);
+    if (this.trail.length > 100) {
+      this.trail.shift();
+    }
+  },
   meter: null,
 
   signal(data) {
@@ -268,11 +278,13 @@ const video = {
 
   open() {
     this.close();
+    this.note("new peer connection for " + String(this.remoteSession).slice(0, 8));
     const pc = new RTCPeerConnection({ iceServers: room.iceServers });
     this.pc = pc;
     this.makingOffer = this.ignoreOffer = this.settingAnswer = false;
     pc.onicecandidate = ({ candidate }) => {
       if (this.pc === pc) {
+        this.note("send candidate" + (candidate ? "" : " (end)"));
         this.signal({ candidate: candidate ? candidate.toJSON() : null });
       }
     };
@@ -291,9 +303,18 @@ const video = {
       if (this.pc !== pc) {
         return;
       }
+      if (room.polite && !pc.currentRemoteDescription) {
+        // The first offer is the impolite side's. Offering at once from both sides works in
+        // principle (the polite one rolls back), but Chromium then at times gathers no ICE
+        // candidates for the answer and the call never connects. Our tracks join the first
+        // answer instead; anything they leave out is negotiated again once it is stable.
+        this.note("wait for the first offer");
+        return;
+      }
       try {
         this.makingOffer = true;
         await pc.setLocalDescription();
+        this.note("send " + pc.localDescription.type);
         this.signal({ description: pc.localDescription.toJSON() });
       } catch (err) {
         console.warn("offer failed", err);
@@ -306,7 +327,10 @@ const video = {
         pc.restartIce();
       }
     };
-    pc.onconnectionstatechange = () => renderVideoState();
+    pc.onconnectionstatechange = () => {
+      this.note("connection " + pc.connectionState);
+      renderVideoState();
+    };
     if (this.localStream) {
       for (const track of this.localStream.getTracks()) {
         pc.addTrack(this.screenTrack && track.kind === "video" ? this.screenTrack : track, this.localStream);
@@ -315,12 +339,23 @@ const video = {
     if (this.screenTrack && !this.track("video")) {
       pc.addTrack(this.screenTrack, new MediaStream([this.screenTrack]));
     }
+    if (!room.polite) {
+      // The impolite side always makes the first offer, with or without a camera and microphone.
+      const sending = new Set(pc.getSenders().map((s) => s.track && s.track.kind));
+      for (const kind of ["audio", "video"]) {
+        if (!sending.has(kind)) {
+          pc.addTransceiver(kind, { direction: "recvonly" });
+        }
+      }
+    }
     renderVideoState();
   },
 
   receive(message) {
     // One signal at a time, in arrival order: negotiation steps must not interleave.
-    this.queue = this.queue.then(() => this.handle(message)).catch((err) => console.warn("signal failed", err));
+    this.queue = this.queue
+      .then(() => this.handle(message))
+      .catch((err) => this.note("error " + (err && err.name) + ": " + (err && err.message)));
   },
 
   async handle(message) {
@@ -329,6 +364,13 @@ const video = {
     if (from.role === "organiser" || from.participant_id === myId || typeof data.session !== "string") {
       return;
     }
+    // No peer connection before the browser has answered for camera and microphone: the tracks
+    // go in from the start, and a page without that permission offers only obfuscated addresses.
+    await this.mediaSettled;
+    this.note(
+      "got " + (data.hello ? "hello" : data.description ? data.description.type : "candidate") +
+        " from " + data.session.slice(0, 8) + (data.to ? " to " + data.to.slice(0, 8) : ""),
+    );
     if (data.to && data.to !== this.session) {
       return; // meant for another page of ours (an older tab)
     }
@@ -336,16 +378,18 @@ const video = {
       // The partner's page is new to us: start over with a fresh connection.
       this.remoteSession = data.session;
       this.open();
-      if (data.hello) {
-        this.hello(data.session);
+      if (data.hello && !data.to) {
+        this.hello(data.session); // a page that does not know us yet: tell it who we are
       }
     }
     if (!this.pc) {
       return;
     }
     if (data.hello) {
-      // A known page whose socket came back: whatever it missed meanwhile is sent again.
-      this.resume();
+      if (!data.to) {
+        // A known page whose socket came back: whatever it missed meanwhile is sent again.
+        this.resume();
+      }
       return;
     }
     const pc = this.pc;
@@ -355,13 +399,16 @@ const video = {
       const collision = description.type === "offer" && !readyForOffer;
       this.ignoreOffer = !room.polite && collision;
       if (this.ignoreOffer) {
+        this.note("ignore colliding offer");
         return;
       }
       this.settingAnswer = description.type === "answer";
       await pc.setRemoteDescription(description);
       this.settingAnswer = false;
+      this.note("applied " + description.type + ", now " + pc.signalingState);
       if (description.type === "offer") {
         await pc.setLocalDescription();
+        this.note("send " + pc.localDescription.type);
         this.signal({ description: pc.localDescription.toJSON() });
       }
     } else if ("candidate" in data) {
@@ -383,6 +430,7 @@ const video = {
       return;
     }
     if (pc.signalingState === "have-local-offer" && pc.localDescription) {
+      this.note("send offer again");
       this.signal({ description: pc.localDescription.toJSON() });
     } else if (pc.signalingState === "stable" && pc.connectionState !== "connected") {
       pc.restartIce();
@@ -681,6 +729,6 @@ window.clockRoom = {
 // The socket does not wait for the camera: chat and presence work while the browser asks.
 socket.start();
 if (isParticipant) {
-  video.startMedia();
+  video.mediaSettled = video.startMedia().catch(() => {});
 }
 window.setInterval(tick, 1000);

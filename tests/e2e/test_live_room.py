@@ -60,10 +60,30 @@ async def eventually(page: Page, script: str, timeout: float = TIMEOUT_MS / 1000
         await asyncio.sleep(0.25)
 
 
+async def trails(*pages: Page) -> str:
+    """The rooms' negotiation trails (window.clockRoom.video.trail), for a failure message."""
+    out = []
+    for page in pages:
+        out.append("\n".join(await page.evaluate("window.clockRoom.video.trail")))
+    return "\n---\n".join(out)
+
+
+async def wait_connected(*pages: Page, fresh_from: str | None = None) -> None:
+    """Wait until every page's peer connection is connected (a new one if ``fresh_from`` names the old)."""
+    check = "window.clockRoom.pc !== null && window.clockRoom.pc.connectionState === 'connected'"
+    if fresh_from:
+        check += f" && window.clockRoom.pc !== window.{fresh_from}"
+    for page in pages:
+        try:
+            await page.wait_for_function(f"() => {check}", timeout=TIMEOUT_MS)
+        except Exception as exc:
+            raise AssertionError("no video connection:\n" + await trails(*pages)) from exc
+
+
 async def test_two_parties_chat_and_connect_by_video(
     db: AsyncSession, live_server: str, browser: Browser
 ) -> None:
-    organiser = await make_user(db, name="Olga Organiser")
+    organiser = await make_user(db, email="olga@clock.example", name="Olga Organiser")
     event = await make_event(db, organiser)
     ada_user = await make_user(db, email="ada@nanotech.example", name="Ada Rossi")
     bo_user = await make_user(db, email="bo@labx.example", name="Bo Chen")
@@ -114,11 +134,7 @@ async def test_two_parties_chat_and_connect_by_video(
         ]
 
     # Video: both peer connections connect, and both decode the other's camera frames.
-    for page in (ada_page, bo_page):
-        await page.wait_for_function(
-            "() => window.clockRoom.pc !== null && window.clockRoom.pc.connectionState === 'connected'",
-            timeout=TIMEOUT_MS,
-        )
+    await wait_connected(ada_page, bo_page)
     for page in (ada_page, bo_page):
         frames = await eventually(page, FRAMES_DECODED)
         assert frames > 0
@@ -164,16 +180,32 @@ async def test_two_parties_chat_and_connect_by_video(
     await ada_page.wait_for_function(
         "() => document.getElementById('room-conn').dataset.state === 'open'", timeout=TIMEOUT_MS
     )
-    await bo_page.wait_for_function(
-        "() => window.clockRoom.pc !== window.previousPc && window.clockRoom.pc.connectionState === 'connected'",
-        timeout=TIMEOUT_MS,
-    )
-    await ada_page.wait_for_function(
-        "() => window.clockRoom.pc !== null && window.clockRoom.pc.connectionState === 'connected'",
-        timeout=TIMEOUT_MS,
-    )
+    await wait_connected(bo_page, fresh_from="previousPc")
+    await wait_connected(ada_page)
     assert await eventually(ada_page, FRAMES_DECODED) > 0
     assert await ada_page.locator("#chat-log li p").count() == 3
+
+    # An organiser looks in: presence and chat, no video; the parties' connection carries on.
+    await bo_page.evaluate("window.beforeOrganiser = window.clockRoom.pc")
+    olga_page = await (await browser.new_context()).new_page()
+    olga_page.set_default_timeout(TIMEOUT_MS)
+    await log_in(olga_page, live_server, "olga@clock.example")
+    await olga_page.goto(room_url)
+    await olga_page.wait_for_function(
+        "() => document.getElementById('room-conn').dataset.state === 'open'", timeout=TIMEOUT_MS
+    )
+    await ada_page.locator("#room-organisers", has_text="Organisers here: Olga Organiser.").wait_for()
+    assert await olga_page.locator("video").count() == 0
+    await olga_page.get_by_label("Message").fill("All fine in here?")
+    await olga_page.get_by_role("button", name="Send").click()
+    await bo_page.locator("#chat-log li p", has_text="All fine in here?").wait_for(timeout=TIMEOUT_MS)
+    assert await olga_page.evaluate("window.clockRoom.pc") is None
+    assert (
+        await bo_page.evaluate(
+            "window.clockRoom.pc === window.beforeOrganiser && window.clockRoom.pc.connectionState"
+        )
+        == "connected"
+    )
 
 
 async def state_of(page: Page, selector: str) -> str | None:
