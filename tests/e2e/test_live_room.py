@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.db import utcnow
 from clockevents.events.models import EventSession, Slot
+from clockevents.registration.models import Participant
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.agenda import make_meeting, make_request, slot_at
 from tests.factories.events import make_event
@@ -80,19 +81,22 @@ async def wait_connected(*pages: Page, fresh_from: str | None = None) -> None:
             raise AssertionError("no video connection:\n" + await trails(*pages)) from exc
 
 
+@pytest.mark.parametrize("first", ["ada", "bo"])
 async def test_two_parties_chat_and_connect_by_video(
-    db: AsyncSession, live_server: str, browser: Browser
+    db: AsyncSession, live_server: str, browser: Browser, first: str
 ) -> None:
     organiser = await make_user(db, email="olga@clock.example", name="Olga Organiser")
     event = await make_event(db, organiser)
     ada_user = await make_user(db, email="ada@nanotech.example", name="Ada Rossi")
     bo_user = await make_user(db, email="bo@labx.example", name="Bo Chen")
-    ada = await make_participant(
-        db, event, user=ada_user, organisation=await make_organisation(db, name="Nanotech Srl")
-    )
-    bo = await make_participant(
-        db, event, user=bo_user, organisation=await make_organisation(db, name="Lab X")
-    )
+    # Who registered first has the smaller id and is the impolite side; Ada later reloads her page.
+    registered: dict[str, Participant] = {}
+    for who in (first, "bo" if first == "ada" else "ada"):
+        user, organisation = (ada_user, "Nanotech Srl") if who == "ada" else (bo_user, "Lab X")
+        registered[who] = await make_participant(
+            db, event, user=user, organisation=await make_organisation(db, name=organisation)
+        )
+    ada, bo = registered["ada"], registered["bo"]
     meeting = await make_meeting(db, await make_request(db, ada, bo), await slot_at(db, event, 0))
     room_url = f"{live_server}/meetings/{meeting.id}/room"
 
