@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -86,7 +87,9 @@ def meetings_of(problem: Problem) -> dict[str, list[int]]:
     return out
 
 
-def build(problem: Problem, *, schedule_all: bool | None = None, windows: bool = True) -> Model:
+def build(
+    problem: Problem, *, schedule_all: bool | None = None, windows: bool = True, symmetry: bool = True
+) -> Model:
     """Build the model; with schedule_all every meeting is placed, else placement is optional."""
     if schedule_all is None:
         schedule_all = problem.rules.schedule_all
@@ -151,6 +154,9 @@ def build(problem: Problem, *, schedule_all: bool | None = None, windows: bool =
             cp.add(b <= lo + spread)
     if schedule_all and windows:
         add_window_constraints(model)
+        add_break_count_bound(model)
+    if schedule_all and symmetry:
+        add_symmetry_breaking(model)
     return model
 
 
@@ -240,6 +246,7 @@ def add_window_constraints(model: Model) -> None:
         model.nobreak[p] = nobreak
         cp.add(model.breaks[p] == 0).only_enforce_if(nobreak)
         cp.add(model.breaks[p] >= 1).only_enforce_if(nobreak.Not())
+        _add_windows(model, p, mine, nobreak)
         # Every window that could hold all meetings covers [latest start, earliest end]: without
         # a break the participant is busy there, whichever window it gets (binary clauses).
         if any(not model.domains[i] for i in mine):
@@ -277,6 +284,94 @@ def add_window_constraints(model: Model) -> None:
                         break
                     continue
                 cp.add_bool_or([*lits, b])
+
+
+def _add_windows(model: Model, p: str, mine: list[int], nobreak: Any) -> None:
+    """Without a break, p is busy in exactly one window of n slots that can hold its meetings:
+    one literal per such window, linked to the meeting literals by one linear row per slot, so
+    a meeting fixed anywhere at once rules out every window that misses it (and vice versa)."""
+    from scheduler.zero import window_starts  # zero builds on this module
+
+    cp, S, n = model.cp, model.problem.slots, len(mine)
+    if any(not model.domains[i] for i in mine):
+        return
+    fs = window_starts(model.problem, model.domains, mine)
+    if not fs:
+        cp.add(nobreak == 0)
+        return
+    w = {f: cp.new_bool_var(f"win{p}_{f}") for f in fs}
+    cp.add(sum(w.values()) == nobreak)
+    for s in range(S):
+        here = [model.x[i][s] for i in mine if s in model.x[i]]
+        cover = [v for f, v in w.items() if f <= s < f + n]
+        if not here:
+            for v in cover:
+                cp.add(v == 0)
+            continue
+        cp.add(sum(here) >= sum(cover))
+        cp.add(sum(here) <= sum(cover) + 1 - nobreak)
+
+
+def _slot(model: Model, i: int) -> Any:
+    return sum(s * v for s, v in model.x[i].items())
+
+
+def add_symmetry_breaking(model: Model) -> None:
+    """Every meeting placed: order interchangeable participants and, in a mirror-symmetric day,
+    the two directions of time; each schedule keeps one representative of its orbit.
+
+    Participants are interchangeable when their meetings match one to one in partner, session,
+    fixed slot and weight, they have the same unavailable slots, and no precedence names their
+    meetings: swapping two of them maps every schedule to one with the same breaks. Each such
+    pair meets a common partner in two distinct slots, and those slots are put in order.
+    """
+    problem, cp = model.problem, model.cp
+    ordered = {m.id for m in problem.meetings for _ in m.after} | {
+        o for m in problem.meetings for o in m.after
+    }
+    unavailable = {p.id: p.unavailable for p in problem.participants}
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    mine = meetings_of(problem)
+    for p, ms in mine.items():
+        if not ms or any(problem.meetings[i].id in ordered for i in ms):
+            continue
+        sig = []
+        for i in ms:
+            m = problem.meetings[i]
+            sig.append((m.b if m.a == p else m.a, m.session, m.fixed_slot, m.weight))
+        groups.setdefault((tuple(sorted(sig, key=repr)), unavailable[p]), []).append(p)
+    twins = [members for members in groups.values() if len(members) > 1]
+    grouped = {p for members in twins for p in members}
+    for members in twins:
+        # The common partner must stay put when other groups are put in order.
+        partners = [
+            m.b if m.a == members[0] else m.a for m in (problem.meetings[i] for i in mine[members[0]])
+        ]
+        q = next((q for q in partners if partners.count(q) == 1 and q not in grouped), None)
+        if q is None:
+            continue
+        meet = [
+            next(i for i in mine[p] if q in (problem.meetings[i].a, problem.meetings[i].b)) for p in members
+        ]
+        for i, j in pairwise(meet):
+            cp.add(_slot(model, i) < _slot(model, j))
+    # Time reversed: s -> S-1-s maps schedules to schedules with the same breaks when nothing
+    # tells the two directions apart; the meeting that picks the direction moves with no swap.
+    S = problem.slots
+    if (
+        not ordered
+        and all(not p.unavailable for p in problem.participants)
+        and all(m.fixed_slot is None and m.session is None for m in problem.meetings)
+    ):
+        free = [i for i, m in enumerate(problem.meetings) if m.a not in grouped and m.b not in grouped]
+        if free:
+            cp.add(_slot(model, free[0]) <= (S - 1) // 2)
+
+
+def add_break_count_bound(model: Model) -> None:
+    """Implied: every participant holding a break adds at least one to the total."""
+    if model.nobreak:
+        model.cp.add(sum(1 - v for v in model.nobreak.values()) <= model.total_breaks)
 
 
 def add_lower_bounds(model: Model, lower: Mapping[str, int]) -> None:

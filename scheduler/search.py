@@ -14,8 +14,14 @@ from scheduler.local import combined_lower_bound, pair_lower_bounds, participant
 from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
 from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
 from scheduler.runner import run
+from scheduler.zero import build_zero
 
 Progress = Callable[[dict[str, Any]], None]
+
+# The prover first asks the window relaxation of "at most k breaks" for small k, each for a few
+# seconds: where it holds, it refutes k far sooner than the full model.
+RELAX_UNTIL = 12
+RELAX_SECONDS = 3.0
 
 
 class _Shared:
@@ -91,7 +97,12 @@ def _prove(
     lower = lower or {}
     base = sum(lower.values())  # caps below are valid against the single bounds only
     # No participant can have more breaks than meetings - 1, nor more than fit in the day.
-    most = sum(min(max(0, n - 1), (model.problem.slots - 1) // 2) for n in _counts(model.problem).values())
+    most = sum(_most_breaks(model.problem).values())
+    places_all = all(isinstance(p, int) and p == 1 for p in model.placed)
+    if k == 0 and places_all and not _ask_zero(model, shared, deadline, workers):
+        return
+    k = max(k, shared.lower)
+    relax = places_all
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
             if shared.best is not None and shared.best_breaks <= k:
@@ -100,6 +111,12 @@ def _prove(
             k = max(k, shared.lower)
             shared.step_k = k
             shared.step.clear()
+        if relax and k < RELAX_UNTIL:
+            if _ask_broken(model, shared, deadline, k, lower):
+                k += 1
+                shared.raise_lower(k)
+                continue
+            relax = False  # the relaxation stops proving once it fails: leave the rest to the model
         cp = model.cp.clone()
         cp.clear_objective()
         cp.add(model.total_breaks <= k)
@@ -128,6 +145,58 @@ def _prove(
         else:
             shared.raise_lower(k)  # k-1 was refuted, so this schedule is optimal.
             return
+
+
+def _ask_zero(model: Model, shared: _Shared, deadline: float, workers: int) -> bool:
+    """Settle "can everyone go without a break?" with the window model (scheduler.zero).
+
+    Returns False when nothing is left to ask: a schedule without breaks was found (optimal),
+    the problem was proven infeasible, or time ran out. A "no" raises the lower bound to 1.
+    """
+    problem = model.problem
+    zero = build_zero(problem, model.domains)
+    if zero is not None:
+        with shared.lock:
+            shared.step_k = 0
+            shared.step.clear()
+        out = run(
+            zero, zero.cp, shared.left(deadline), workers, shared.done, shared.offer, also_cancel=shared.step
+        )
+        if out.assignments is not None:
+            return False  # offered through the callback: 0 breaks ends the search
+        if shared.step.is_set() and out.status == cp_model.UNKNOWN:
+            return True  # the improver proved a bound above 0 meanwhile
+        if out.status != cp_model.INFEASIBLE:
+            return False
+    spread = problem.rules.break_spread
+    if spread is not None and spread + min(_most_breaks(problem).values(), default=0) == 0:
+        # Someone can never hold a break and nobody may hold more than they do.
+        shared.mark_infeasible()
+        return False
+    shared.raise_lower(1)
+    return True
+
+
+def _ask_broken(model: Model, shared: _Shared, deadline: float, k: int, lower: dict[str, int]) -> bool:
+    """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
+    breaks, everyone else one run of slots" (scheduler.zero). True when refuted; a schedule it
+    finds on the way is offered with its true break count."""
+    zero = build_zero(model.problem, model.domains, broken=k, lower=lower)
+    if zero is None:
+        return True
+    budget = min(RELAX_SECONDS, 0.1 * shared.left(deadline))
+
+    def offer(assignments: dict[str, int], _breaks: int, weight: int) -> None:
+        if not check_solution(model.problem, assignments):
+            shared.offer(assignments, sum(breaks_by_participant(model.problem, assignments).values()), weight)
+
+    out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step)
+    return out.status == cp_model.INFEASIBLE
+
+
+def _most_breaks(problem: Problem) -> dict[str, int]:
+    """The most breaks each participant could hold: one fewer than meetings, at most half the day."""
+    return {p: min(max(0, n - 1), (problem.slots - 1) // 2) for p, n in _counts(problem).items()}
 
 
 def _counts(problem: Problem) -> dict[str, int]:
@@ -272,8 +341,7 @@ def solve_model(
             floor = max(lower.values()) - spread
             lower = {p: max(lb, floor) for p, lb in lower.items()}
         pairs = pair_lower_bounds(problem, domains, lower, time_limit=min(3.0, time_limit * 0.05))
-        counts = _counts(problem)
-        upper = {p: min(max(0, n - 1), (problem.slots - 1) // 2) for p, n in counts.items()}
+        upper = _most_breaks(problem)
         total = combined_lower_bound(lower, pairs, spread, upper)
         if total < 0:
             return _finish(problem, "infeasible", None, None, started, domains)

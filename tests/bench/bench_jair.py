@@ -1,6 +1,6 @@
 """JAIR 2022 B2B benchmark: solve every case of best_known.csv and compare with the proven optimum.
 
-Usage: python tests/bench/bench_jair.py [--filter SUBSTR] [--time-limit 60] [--workers 2]
+Usage: python tests/bench/bench_jair.py [--filter SUBSTR[,SUBSTR...]] [--spread D] [--time-limit 60] [--workers 2]
 Data: ../shared/benchmarks/b2b relative to the repository root, or $B2B_BENCH_DIR.
 """
 
@@ -33,13 +33,23 @@ def _fmt(value: int | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 if any case misses its proven optimum."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--filter", default="", help="only cases whose file name contains this")
+    parser.add_argument(
+        "--filter",
+        default="",
+        help="only cases whose file name contains this (or one of these, comma-separated)",
+    )
+    parser.add_argument("--spread", type=int, default=None, help="only cases at this break spread")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     base = bench_dir()
     with open(base / "best_known.csv", newline="") as fh:
-        cases = [row for row in csv.DictReader(fh) if args.filter in row["file"]]
+        cases = [
+            row
+            for row in csv.DictReader(fh)
+            if any(part in row["file"] for part in args.filter.split(","))
+            and (args.spread is None or int(row["break_spread"]) == args.spread)
+        ]
     print(
         f"{'case':34} {'spread':>6} {'expected':>10} {'got':>10} {'bound':>5} {'status':>10} {'seconds':>8}",
         flush=True,
