@@ -22,6 +22,8 @@ def window_starts(problem: Problem, domains: list[list[int]], mine: list[int]) -
     """First slots f such that the meetings `mine` fit, one per slot, exactly into f..f+n-1."""
     n = len(mine)
     doms = [domains[i] for i in mine]
+    if any(not d for d in doms):
+        return []
     lo = max(0, max(d[0] for d in doms) - n + 1)
     hi = min(problem.slots - n, min(d[-1] for d in doms))
     return [f for f in range(lo, hi + 1) if _match(doms, set(range(f, f + n))) is not None]
