@@ -18,6 +18,7 @@ from clockevents.agenda.runs import get_run
 from clockevents.db import utcnow
 from clockevents.errors import Conflict
 from clockevents.events.models import Event, Slot
+from clockevents.live.workshops import blocked_slots
 from clockevents.matchmaking.models import MeetingRequest
 from clockevents.notify.mail import queue_agenda_mails, queue_meeting_mails
 from clockevents.notify.services import notify
@@ -227,6 +228,13 @@ async def _check_current(db: AsyncSession, run: ScheduleRun, built: Built, chang
                 raise Conflict(STALE.format("a request in it is no longer accepted"))
             if change.row is not None and change.row.status != "cancelled":
                 raise Conflict(STALE.format("a request in it was booked meanwhile"))
+    # Workshop registrations made after the build: nobody may be placed in a workshop they attend.
+    placed = [c for c in changes if c.kind in ("added", "moved") and c.new_slot_id is not None]
+    if placed:
+        blocked = await blocked_slots(db, [p for c in placed for p in (c.a_id, c.b_id)])
+        for change in placed:
+            if any(change.new_slot_id in blocked.get(p, set()) for p in (change.a_id, change.b_id)):
+                raise Conflict(STALE.format("someone in it registered for a workshop at that time"))
 
 
 async def publish_run(

@@ -18,6 +18,7 @@ from clockevents.live import workshops
 from clockevents.matchmaking import services
 from clockevents.matchmaking.booking import free_slots
 from clockevents.registration.models import Participant
+from clockevents.settings import Settings
 from tests.factories.accounts import make_user
 from tests.factories.agenda import make_meeting, make_request, slot_at
 from tests.factories.events import make_event
@@ -122,3 +123,44 @@ async def test_registration_refused_with_a_meeting_in_a_workshop_slot(db: AsyncS
         db, await workshops.get_workshop(db, scene.workshop_id), scene.other_user
     )
     assert (view.registered, view.is_registered) == (1, False)
+
+
+async def test_publish_refuses_a_build_that_predates_a_workshop_registration(
+    db: AsyncSession, scene: Scene, settings: Settings
+) -> None:
+    """Built while the other participant was free in slot 3, published after they joined a workshop there."""
+    from clockevents.agenda import runs
+    from clockevents.agenda.models import Meeting, ScheduleRun
+    from clockevents.agenda.publish import publish_run
+    from clockevents.db import create_engine, create_session_factory
+
+    await make_request(db, scene.other, scene.attendee)
+    for participant in (scene.other, scene.attendee):
+        participant.unavailable_slots = [i for i in range(12) if i != 3]
+    await db.commit()
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    try:
+        run = await runs.start_run(factory, scene.event, scene.owner, time_limit=2, spawn=False)
+        await runs.execute_run(factory, run.id)
+        async with factory() as session:
+            done = await session.get(ScheduleRun, run.id)
+            assert done is not None and done.status == "done"
+            assert len(done.solution["assignments"]) == 1
+        late = await workshops.create_workshop(
+            db,
+            scene.event,
+            scene.owner,
+            {"title": "Late talk", "presenter_id": scene.presenter.id, "slots": [3]},
+        )
+        await workshops.register(db, late.id, scene.other_user)
+        await db.commit()
+        async with factory() as session:
+            with pytest.raises(Conflict) as refused:
+                await publish_run(session, run.id, scene.owner)
+            await session.rollback()
+        assert "registered for a workshop at that time" in str(refused.value)
+        slot = await slot_at(db, scene.event, 3)
+        assert await db.scalar(select(Meeting.id).where(Meeting.slot_id == slot.id)) is None
+    finally:
+        await engine.dispose()
