@@ -230,13 +230,21 @@ def serve_main(argv: list[str]) -> None:
         return
     import cProfile
 
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        run()
-    finally:
+    # The load generator sends SIGUSR1 when the steady state begins and SIGUSR2 when it ends, so
+    # the profile holds the chat traffic only (not the connecting); CPU time, not wall time, so
+    # that other processes on the machine do not count.
+    profiler = cProfile.Profile(time.process_time)
+
+    def begin(*_: Any) -> None:
+        profiler.enable()
+
+    def end(*_: Any) -> None:
         profiler.disable()
         profiler.dump_stats(args.profile)
+
+    signal.signal(signal.SIGUSR1, begin)
+    signal.signal(signal.SIGUSR2, end)
+    run()
 
 
 # the load generator, as its own process --------------------------------------------------------
@@ -350,8 +358,14 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
 
     pids = spec.get("server_pids", [])
     cpu_start = sum(cpu_seconds(pid) for pid in pids)
+    if spec.get("profile"):
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR1)
     await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
     steady_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
+    if spec.get("profile"):
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR2)
     deadline = time.perf_counter() + spec.get("grace", 5.0)
     while time.perf_counter() < deadline:
         if all(len(tally.got[i ^ 1]) >= tally.sent[i] for i in range(n)):
@@ -488,9 +502,9 @@ class Bench:
         load_before = os.getloadavg()[0]
         spec_path = self.logs / f"spec-{uuid.uuid4().hex[:8]}.json"
         pids = [p.pid for p, _ in procs.running]
-        spec_path.write_text(
-            json.dumps({"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids})
-        )
+        spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids}
+        spec["profile"] = kind == "ours" and self.profile is not None
+        spec_path.write_text(json.dumps(spec))
         out = subprocess.run(
             [sys.executable, str(Path(__file__)), "load", str(spec_path)],
             env=self.env(0, False),
