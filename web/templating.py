@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from clockevents.db import utcnow
 from clockevents.events.models import PARTICIPANT_TYPES
 
 PARTICIPANT_TYPE_LABELS = {
@@ -32,5 +33,6 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["ptype"] = lambda v: PARTICIPANT_TYPE_LABELS.get(v, v)
     env.globals["PARTICIPANT_TYPES"] = PARTICIPANT_TYPES
     env.globals["PARTICIPANT_TYPE_LABELS"] = PARTICIPANT_TYPE_LABELS
+    env.globals["utcnow"] = utcnow
     env.trim_blocks = True
     env.lstrip_blocks = True

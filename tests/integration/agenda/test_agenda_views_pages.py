@@ -57,7 +57,9 @@ async def test_agenda_times_either_side_of_summer_time_end_lisbon(
     assert _times(saturday) == [("09:00\u201309:20", "Sat 08:00\u201308:20")]
     assert _times(sunday) == [("09:00\u201309:20", "Sun 08:00\u201308:20")]
     assert "<td>Bruno Neri</td>" in saturday
-    assert f'href="/meetings/{s.first.id}/room">Join room</a>' in saturday
+    # The meeting is over (October 2026): its room gives way to the outcome form.
+    assert f'href="/meetings/{s.first.id}/outcome">How did it go?</a>' in saturday
+    assert f'href="/meetings/{s.first.id}/room"' not in saturday
     assert f'href="/events/{s.event.slug}/calendar"' in html
     assert f'action="/events/{s.event.slug}/agenda/meetings/{s.first.id}/cancel"' in html
     assert '<label for="reason-' in html
