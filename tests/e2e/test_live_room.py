@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.db import utcnow
 from clockevents.events.models import EventSession, Slot
-from clockevents.registration.models import Participant
+from clockevents.registration.models import Organisation, Participant
 from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.agenda import make_meeting, make_request, slot_at
 from tests.factories.events import make_event
@@ -309,3 +309,52 @@ async def test_dashboard_follows_partner_and_announcements_and_monitor_follows_r
     await wait_state(ada_page, "#room-conn", "open")
     await wait_state(olga_page, row, "in_progress")
     assert await olga_page.locator("#monitor-totals li[data-state=in_progress] .stat").text_content() == "1"
+
+
+async def test_room_warns_before_the_end_and_shows_the_next_meeting(
+    db: AsyncSession, live_server: str, browser: Browser
+) -> None:
+    organiser = await make_user(db, name="Olga Organiser")
+    event = await make_event(db, organiser)
+    ada_user = await make_user(db, email="ada@nanotech.example", name="Ada Rossi")
+    ada = await make_participant(db, event, user=ada_user)
+    bo = await make_participant(db, event)
+    cy = await make_participant(db, event, user=await make_user(db, name="Cy Diaz"))
+    # Ada's meeting with Bo ends in 50 seconds; the one with Cy follows at once.
+    session = await db.scalar(select(EventSession).where(EventSession.event_id == event.id).limit(1))
+    assert session is not None
+    end = utcnow().replace(microsecond=0) + timedelta(seconds=50)
+    ending = Slot(
+        event_id=event.id,
+        session_id=session.id,
+        index=998,
+        starts_at=end - timedelta(minutes=20),
+        ends_at=end,
+    )
+    following = Slot(
+        event_id=event.id,
+        session_id=session.id,
+        index=999,
+        starts_at=end,
+        ends_at=end + timedelta(minutes=20),
+    )
+    db.add_all([ending, following])
+    await db.commit()
+    now_meeting = await make_meeting(db, await make_request(db, ada, bo), ending, table=1)
+    next_meeting = await make_meeting(db, await make_request(db, ada, cy), following, table=5)
+
+    page = await (await browser.new_context()).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await log_in(page, live_server, "ada@nanotech.example")
+    await page.goto(f"{live_server}/meetings/{now_meeting.id}/room")
+    await page.locator("#room-warning").wait_for(state="visible")
+    assert await page.locator("#room-warning").text_content() == "Two minutes left in this meeting."
+    assert await page.locator("#room-timer").get_attribute("data-phase") == "ending"
+    card = page.locator("#room-next")
+    await card.wait_for(state="visible")
+    organisation = await db.get(Organisation, cy.organisation_id)
+    assert organisation is not None
+    assert await card.locator("[data-field=who]").text_content() == f"With Cy Diaz ({organisation.name})"
+    assert (
+        await card.locator("[data-field=link]").get_attribute("href") == f"/meetings/{next_meeting.id}/room"
+    )
