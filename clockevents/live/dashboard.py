@@ -45,8 +45,14 @@ class EventAccess:
         audience = message.get("audience")
         if self.access.is_organiser or audience is None:
             return True
-        if self.access.is_staff and audience.get("cluster_id") in (None, self.access.cluster_id):
-            return True
+        if self.access.is_staff:
+            # A cluster partner sees what concerns their own cluster's participants only.
+            if "participants" in audience:
+                mine = self.participant is not None and self.participant.id in audience["participants"]
+                return mine or self.access.cluster_id in audience.get("cluster_ids", [])
+            if audience.get("organisers"):
+                return False  # the whole event's organisers only
+            return audience.get("cluster_id") in (None, self.access.cluster_id)
         if self.participant is None:
             return False
         if "participants" in audience:

@@ -253,7 +253,12 @@ async def _post_presence(hub: LiveHub, room: RoomAccess, state: str) -> None:
         {
             **payload,
             "meeting_id": room.meeting.id,
-            "audience": {"participants": [room.meeting.a_id, room.meeting.b_id]},
+            "audience": {
+                "participants": [room.meeting.a_id, room.meeting.b_id],
+                "cluster_ids": sorted(
+                    {p.cluster_id for p in room.parties.values() if p.cluster_id is not None}
+                ),
+            },
         },
         user_id=room.user.id,
     )

@@ -155,3 +155,41 @@ async def test_shift_to_now_moves_every_slot_by_the_same_amount(room: Room, db: 
     assert len(deltas) == 1
     assert live.slot_starts == now - timedelta(minutes=2)
     assert live.meetings_now == 1 and live.pair is not None
+
+
+async def test_a_cluster_partner_follows_only_their_own_clusters_rooms(
+    server: str, room: Room, db: AsyncSession
+) -> None:
+    from clockevents.accounts.services import issue_token
+    from tests.factories.accounts import make_user
+    from tests.factories.agenda import make_meeting, make_request, slot_at
+    from tests.factories.events import add_role
+    from tests.factories.registration import make_participant
+
+    clusters = await _clusters(db, room)
+    a = await db.get(type(room.a), room.a.id)
+    b = await db.get(type(room.b), room.b.id)
+    assert a is not None and b is not None
+    a.cluster_id = b.cluster_id = clusters[0].id
+    await db.commit()
+    c_user, d_user = await make_user(db, name="Cy"), await make_user(db, name="Di")
+    c = await make_participant(db, room.event, user=c_user, cluster=clusters[1])
+    d = await make_participant(db, room.event, user=d_user, cluster=clusters[1])
+    other = await make_meeting(db, await make_request(db, c, d), await slot_at(db, room.event, 0), table=2)
+    partner = await make_user(db, name="Pat Partner")
+    await add_role(db, room.event, partner, "cluster_partner", clusters[1])
+    partner_token = await issue_token(db, partner, kind="api")
+    c_token = await issue_token(db, c_user, kind="api")
+    await db.commit()
+
+    watch = await connect(f"{server}/ws/events/{room.event.slug}", partner_token)
+    assert (await recv(watch))["type"] == "snapshot"
+    outside = await connect(f"{server}/ws/meetings/{room.meeting.id}", room.a_token)  # cluster 0
+    await recv(outside)
+    inside = await connect(f"{server}/ws/meetings/{other.id}", c_token)  # cluster 1
+    await recv(inside)
+    seen = await recv_until(watch, "presence")
+    # The first presence the partner receives is from their own cluster's room, not the earlier one.
+    assert (seen["meeting_id"], seen["who"]["participant_id"]) == (other.id, c.id)
+    for ws in (watch, outside, inside):
+        await ws.close()
