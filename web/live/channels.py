@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 def namespace_for(database_url: str) -> str:
     """A short prefix shared by every worker of one database (the password plays no part)."""
-    url = make_url(database_url).set(password=None).render_as_string(hide_password=False)
+    url = make_url(database_url).render_as_string(hide_password=True)  # "***" whatever the password
     return "ce" + hashlib.sha256(url.encode()).hexdigest()[:12] + ":"
 
 

@@ -166,3 +166,14 @@ async def test_resume_on_the_other_worker_misses_nothing(workers: tuple[str, str
     assert (live["text"], live["seq"]) == ("five", (await recv_until(a, "chat"))["seq"])
     await again.close()
     await a.close()
+
+
+def test_channel_namespace_is_shared_by_one_database_only() -> None:
+    from web.live.channels import namespace_for
+
+    one = namespace_for("postgresql+asyncpg://app:secret@db:5432/clock")
+    assert (
+        namespace_for("postgresql+asyncpg://app:rotated@db:5432/clock") == one
+    )  # the password plays no part
+    assert namespace_for("postgresql+asyncpg://app:secret@db:5432/clock_staging") != one
+    assert namespace_for("sqlite+aiosqlite:////srv/a.db") != namespace_for("sqlite+aiosqlite:////srv/b.db")
