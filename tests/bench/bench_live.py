@@ -326,7 +326,12 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
         async with gate:
             try:
                 ws = await websockets.connect(
-                    url, additional_headers=headers, open_timeout=60, ping_interval=None, max_size=2**20
+                    url,
+                    additional_headers=headers,
+                    open_timeout=60,
+                    ping_interval=None,
+                    max_size=2**20,
+                    compression="deflate" if spec.get("deflate", True) else None,
                 )
             except Exception as exc:
                 tally.connect_errors += 1
@@ -489,6 +494,7 @@ class Bench:
     seconds: int
     profile: Path | None
     redis_db: int
+    deflate: bool = True
 
     def env(self, port: int, redis: bool) -> dict[str, str]:
         env = {
@@ -511,6 +517,7 @@ class Bench:
         pids = [p.pid for p, _ in procs.running]
         spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids}
         spec["profile"] = kind == "ours" and self.profile is not None
+        spec["deflate"] = self.deflate
         spec_path.write_text(json.dumps(spec))
         out = subprocess.run(
             [sys.executable, str(Path(__file__)), "load", str(spec_path)],
@@ -603,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["relay", "ours", "cluster"], default=None)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile our servers into this folder")
     parser.add_argument("--redis-db", type=int, default=6)
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="clients do not offer per-message compression"
+    )
     args = parser.parse_args(argv)
     raise_file_limit()
 
@@ -622,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
             rooms = await seed(db_url, most // 2)
             print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
             logs = Path(tempfile.mkdtemp(prefix="bench_live_"))
-            bench = Bench(db_url, rooms, logs, args.seconds, args.profile, args.redis_db)
+            bench = Bench(db_url, rooms, logs, args.seconds, args.profile, args.redis_db, not args.no_deflate)
             passed = await asyncio.to_thread(measure, bench, args, steps)
         print(f"\nlogs: {logs}")
         return passed
