@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from clockevents.db import utcnow
 from clockevents.live.models import LiveChannel, LiveMessage
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Publisher = Callable[[bytes, str], None]
 MAX_BATCH = 400
+IDLE_RECHECK = 30.0  # seconds: a connection idle this long goes back through the pool's check
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
@@ -94,6 +96,11 @@ class LiveHub:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._channel_ids: dict[str, int] = {}
+        # The running writer keeps a connection of its own: taking one from the pool per batch
+        # cost a liveness ping each time, and under load it waited behind the requests that
+        # held the pool (a batch that waits too long fails, and its senders get the error).
+        self._connection: AsyncConnection | None = None
+        self._used_at = 0.0
 
     def set_publisher(self, publish: Publisher) -> None:
         self._publish = publish
@@ -112,6 +119,13 @@ class LiveHub:
         # Whatever is still queued reaches the database before the worker goes.
         while self._queue:
             await self._flush()
+        await self._drop_connection()
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
 
     # channels ---------------------------------------------------------------------------
 
@@ -202,21 +216,37 @@ class LiveHub:
                 item.future.set_result(message)
 
     async def _write(self, batch: list[_Pending]) -> list[dict[str, Any]]:
+        # Core on a bare connection: a batch is three statements, and an ORM session around
+        # them cost more CPU than the statements themselves.
+        engine: AsyncEngine = self.session_factory.kw["bind"]
+        if self._task is None:  # no writer running (scripts, tests): a pooled connection
+            async with engine.connect() as connection:
+                return await self._write_on(connection, batch)
+        if self._connection is not None and time.monotonic() - self._used_at > IDLE_RECHECK:
+            await self._drop_connection()  # back to the pool, whose checkout checks it is alive
+        if self._connection is None:
+            self._connection = await engine.connect()
+        try:
+            return await self._write_on(self._connection, batch)
+        except BaseException:
+            await self._drop_connection()  # perhaps broken: the next batch opens a fresh one
+            raise
+        finally:
+            self._used_at = time.monotonic()
+
+    async def _write_on(self, connection: AsyncConnection, batch: list[_Pending]) -> list[dict[str, Any]]:
         counts = Counter(item.channel_id for item in batch)
         ids = sorted(counts)
         now = utcnow()
-        # Core on a bare connection: a batch is three statements, and an ORM session around
-        # them cost more CPU than the statements themselves.
-        engine = self.session_factory.kw["bind"]
-        async with engine.begin() as db:
+        async with connection.begin():
             # The counters are locked in id order (so two workers cannot deadlock) and raised in
             # one statement; SQLite locks the whole database anyway.
             locked = LiveChannel.id.in_(ids)
-            if db.dialect.name == "postgresql":
+            if connection.dialect.name == "postgresql":
                 locked = LiveChannel.id.in_(
                     select(LiveChannel.id).where(locked).order_by(LiveChannel.id).with_for_update()
                 )
-            raised = await db.execute(
+            raised = await connection.execute(
                 update(LiveChannel)
                 .where(locked)
                 .values(last_seq=LiveChannel.last_seq + case(counts, value=LiveChannel.id))
@@ -239,7 +269,7 @@ class LiveHub:
                     }
                 )
                 messages.append({"type": item.type, "seq": seq, **item.payload, "at": iso(now)})
-            await db.execute(insert(LiveMessage), rows)
+            await connection.execute(insert(LiveMessage), rows)
         return messages
 
     # reading back -----------------------------------------------------------------------
