@@ -24,6 +24,7 @@ from clockevents.live.hub import LiveHub, decode, encode
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 16 * 1024
+SUBSCRIBE_SETTLE = 0.5  # seconds after subscribing when the stored history is read once more
 RATE = 20.0  # messages a second, sustained
 BURST = 40.0
 
@@ -89,6 +90,7 @@ class LiveConnection:
         self.last_seq = 0
         self.conn_id = f"{id(self):x}"
         self._send_lock = asyncio.Lock()
+        self._deliver_lock = asyncio.Lock()
         self.handlers: dict[str, Handler] = {}
         self.close_code: int = 1000
 
@@ -105,6 +107,10 @@ class LiveConnection:
 
     async def deliver(self, message: dict[str, Any]) -> None:
         """Send a stored message once, in order, filling any gap from the database."""
+        async with self._deliver_lock:  # the live pump and the catch-up never interleave
+            await self._deliver(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
         seq = message.get("seq")
         if message.get("ephemeral"):
             if message.get("conn") == self.conn_id:
@@ -151,9 +157,30 @@ class LiveConnection:
                         await self.send(self.present(old))
         return subscriber
 
+    async def _catch_up(self, delay: float = SUBSCRIBE_SETTLE) -> None:
+        """Deliver what was stored while the subscription was still settling.
+
+        A Redis subscription is live a moment after ``subscribe`` returns; a message published
+        by another worker in that moment would otherwise wait for the next one to fill the gap.
+        """
+        await asyncio.sleep(delay)
+        async with self.hub.session_factory() as db:
+            missed = await self.hub.history(db, self.channel, after=self.last_seq)
+        for message in missed:
+            await self.deliver(message)
+
+    async def _catch_up_quietly(self) -> None:
+        try:
+            await self._catch_up()
+        except _Gone:
+            pass
+        except Exception:
+            log.exception("catching up a live connection failed")
+
     async def run(self, subscriber: Any) -> None:
         """Pump until the client goes; ``close_code`` tells how it went."""
         out = asyncio.create_task(self._pump_out(subscriber))
+        catch_up = asyncio.create_task(self._catch_up_quietly())
         throttle = Throttle()
         warned = False
         try:
@@ -181,6 +208,7 @@ class LiveConnection:
         except _Gone:
             self.close_code = 1006
         finally:
+            catch_up.cancel()
             out.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await out
