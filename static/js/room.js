@@ -130,6 +130,10 @@ function tick() {
     timer.dataset.phase = "over";
   }
   $("room-warning").hidden = !(now < ends && ends - now <= WARN_BEFORE_MS);
+  const outcome = $("room-outcome");
+  if (outcome) {
+    outcome.hidden = now < ends; // when the slot ends, ask what came of the meeting
+  }
   const card = $("room-next");
   const next = room.next;
   if (next && now >= Date.parse(next.starts_at) - NEXT_CARD_BEFORE_MS) {

@@ -164,9 +164,32 @@ async def get_outcome(meeting_id: int, db: AsyncSession, user: User) -> Outcomes
     guards=[requires_login],
     status_code=HTTP_200_OK,
 )
-async def record_outcome(meeting_id: int, data: dict[str, Any], db: AsyncSession, user: User) -> OutcomesOut:
+async def record_outcome(
+    request: Request[Any, Any, Any], meeting_id: int, data: dict[str, Any], db: AsyncSession, user: User
+) -> OutcomesOut:
     """Record or update the caller's report (took_place, rating 1-5, wants_to_continue, outcome, private_notes)."""
-    return outcomes_out(await outcomes.record_outcome(db, meeting_id, user, data))
+    view = await outcomes.record_outcome(db, meeting_id, user, data)
+    await announce_outcome(request, db, meeting_id)
+    return outcomes_out(view)
+
+
+async def announce_outcome(request: Request[Any, Any, Any], db: AsyncSession, meeting_id: int) -> None:
+    """Commit, then tell the organisers' live report that an outcome came in (no answers in it)."""
+    await db.commit()
+    hub = getattr(request.app.state, "live", None)
+    if hub is None:
+        return
+    from clockevents.agenda.models import Meeting
+    from clockevents.live.hub import event_channel
+
+    meeting = await db.get(Meeting, meeting_id)
+    if meeting is None:
+        return
+    payload = {"meeting_id": meeting_id, "audience": {"organisers": True}}
+    try:
+        await hub.post(event_channel(meeting.event_id), meeting.event_id, "outcome", payload)
+    except Exception:  # the report is saved; a lost live message must not turn it into an error
+        log.exception("outcome of meeting %s: live message not posted", meeting_id)
 
 
 # -- tasks ------------------------------------------------------------------------------------

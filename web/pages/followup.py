@@ -19,7 +19,7 @@ from clockevents.events.services import get_visible_event
 from clockevents.followup import outcomes, surveys, tasks
 from clockevents.followup.models import OUTCOME_KINDS, SURVEY_STAGES
 from clockevents.settings import Settings
-from web.api.followup import announce, comment_out
+from web.api.followup import announce, announce_outcome, comment_out
 from web.auth import SESSION_COOKIE, requires_login
 from web.deps import client_address
 from web.forms import read_form, text
@@ -93,6 +93,7 @@ async def outcome_save(
     }
     try:
         await outcomes.record_outcome(db, meeting_id, user, data)
+        await announce_outcome(request, db, meeting_id)
     except ValidationFailed as exc:
         await db.rollback()
         view = await outcomes.read_outcomes(db, meeting_id, user)

@@ -356,3 +356,28 @@ async def test_outcome_page_organiser_reads_both_reports_without_a_form(
     assert f'id="report-{scene.b.id}"' in page.text
     assert "Their CTO seemed keen." not in page.text and "B only" not in page.text
     assert 'action="/meetings/' not in page.text
+
+
+async def test_recording_an_outcome_tells_the_organisers_live_report(
+    scene: Scene, client: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    from sqlalchemy import select
+
+    from clockevents.live.models import LiveChannel, LiveMessage
+
+    saved = await client.post(url(scene.meeting), json={"outcome": "licence"}, headers=scene.auth["a"])
+    assert saved.status_code == 200
+    rows = (
+        await db.execute(
+            select(LiveChannel.name, LiveMessage.type, LiveMessage.payload).join(
+                LiveChannel, LiveChannel.id == LiveMessage.channel_id
+            )
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (
+            f"event:{scene.meeting.event_id}",
+            "outcome",
+            {"meeting_id": scene.meeting.id, "audience": {"organisers": True}},
+        )
+    ]
