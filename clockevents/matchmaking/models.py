@@ -49,5 +49,9 @@ class MeetingRequest(TimestampMixin, Base):
     responded_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     # Self-booking: the slot the sender picked, held while the request is pending.
-    held_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"), default=None)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    held_slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slots.id", ondelete="SET NULL"), default=None
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
