@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.accounts.models import User
 from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.live import dashboard, rooms
 from clockevents.live.hub import LiveHub
@@ -25,6 +28,7 @@ _CLOSE_FOR = {
     NotFound: CLOSE_NOT_FOUND,
 }
 _pending: set[asyncio.Task[None]] = set()  # grace-period timers, kept alive until they run
+T = TypeVar("T")
 
 
 def _hub(socket: WebSocket) -> LiveHub:
@@ -51,6 +55,18 @@ async def _admit(socket: WebSocket) -> bool:
     return True
 
 
+async def enter(socket: WebSocket, access: Callable[[AsyncSession, User | None], Awaitable[T]]) -> T | None:
+    """Accept the socket and run the service's admission check; refuse with the matching code."""
+    if not await _admit(socket):
+        return None
+    try:
+        async with socket.app.state.session_factory() as db:
+            return await access(db, socket.scope.get("user"))  # type: ignore[arg-type]
+    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
+        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
+        return None
+
+
 def _after(socket: WebSocket) -> int | None:
     raw = socket.query_params.get("after")
     if raw is None or raw == "":
@@ -64,15 +80,10 @@ def _after(socket: WebSocket) -> int | None:
 
 @websocket("/ws/meetings/{meeting_id:int}", name="ws-meeting-room")
 async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
-    if not await _admit(socket):
+    room = await enter(socket, lambda db, user: rooms.room_access(db, user, meeting_id))
+    if room is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    try:
-        async with factory() as db:
-            room = await rooms.room_access(db, socket.scope.get("user"), meeting_id)  # type: ignore[arg-type]
-    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
-        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
-        return
     conn = LiveConnection(socket, hub, _channels(socket), room.channel)
     ice_servers: list[dict[str, Any]] = list(socket.app.state.settings.ice_servers)
 
@@ -132,15 +143,10 @@ async def _confirm_left_later(hub: LiveHub, factory: Any, room: rooms.RoomAccess
 
 @websocket("/ws/events/{slug:str}", name="ws-event")
 async def event_channel(socket: WebSocket, slug: str) -> None:
-    if not await _admit(socket):
+    who = await enter(socket, lambda db, user: dashboard.event_access(db, user, slug))
+    if who is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    try:
-        async with factory() as db:
-            who = await dashboard.event_access(db, socket.scope.get("user"), slug)  # type: ignore[arg-type]
-    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
-        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
-        return
     conn = LiveConnection(socket, hub, _channels(socket), who.channel, sees=who.sees, present=dashboard.strip)
 
     async def announce(data: dict[str, Any]) -> None:

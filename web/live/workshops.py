@@ -6,23 +6,17 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied
 from clockevents.live import workshops
 from web.live.connection import LiveConnection
-from web.live.handlers import _CLOSE_FOR, _admit, _after, _channels, _hub, _refuse
+from web.live.handlers import _after, _channels, _hub, enter
 
 
 @websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
 async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
-    if not await _admit(socket):
+    room = await enter(socket, lambda db, user: workshops.workshop_access(db, user, workshop_id))
+    if room is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    try:
-        async with factory() as db:
-            room = await workshops.workshop_access(db, socket.scope.get("user"), workshop_id)  # type: ignore[arg-type]
-    except (NotAuthenticated, PermissionDenied, NotFound) as exc:
-        await _refuse(socket, _CLOSE_FOR[type(exc)], exc.message)
-        return
     conn = LiveConnection(socket, hub, _channels(socket), room.channel)
 
     async def chat(data: dict[str, Any]) -> None:
