@@ -252,6 +252,9 @@ async def test_followups_page_create_comment_complete(
     assert page.status_code == 200
     assert f'href="/meetings/{scene.meeting.id}/outcome"' in page.text
     assert f'href="/meetings/{scene.upcoming.id}/outcome"' not in page.text  # not over yet
+    # The page follows the event channel, where the partner's task changes arrive.
+    assert f'id="followups" data-ws="/ws/events/{scene.event.slug}"' in page.text
+    assert '<script type="module" src="/static/js/followups-live.js"></script>' in page.text
 
     created = await form_post(
         client,
