@@ -1,4 +1,4 @@
-"""Timed work: meeting reminders, request expiry and mail delivery with retries.
+"""Timed work: meeting reminders, request expiry, follow-up mail and surveys, and mail delivery with retries.
 
 It runs in the app process (``JobRunner.start`` on startup), one tick every ``interval`` seconds,
 each step in its own short session. With ``REDIS_URL`` set, a tick first takes a Redis lock
@@ -28,6 +28,7 @@ from clockevents.errors import ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import require_organiser
 from clockevents.followup.reminders import queue_followup_mail
+from clockevents.followup.surveys import send_due_surveys
 from clockevents.matchmaking.requests import expire_pending
 from clockevents.notify import mail as mails
 from clockevents.notify import transport
@@ -133,6 +134,7 @@ async def queue_due_reminders(db: AsyncSession, now: datetime | None = None) -> 
 class TickResult:
     expired: int = 0
     reminders: int = 0
+    surveys: int = 0
     sent: int = 0
     failed: int = 0
     skipped: bool = False  # another worker holds the tick
@@ -184,6 +186,9 @@ class JobRunner:
             await db.commit()
         async with self.factory() as db:
             result.reminders += await queue_followup_mail(db, now)
+            await db.commit()
+        async with self.factory() as db:  # months after an event: where did each contact lead?
+            result.surveys = await send_due_surveys(db, now, secret=self.settings.secret_key)
             await db.commit()
         # Mails queued just now (the reminders above) are due in this same tick.
         due = max(now, utcnow())

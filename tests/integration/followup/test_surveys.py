@@ -267,3 +267,20 @@ async def test_send_surveys_command_bad_now_is_exit_2(settings: Settings, tmp_pa
         2,
         "error: --now must be an ISO date-time, e.g. 2027-04-01T09:00:00+00:00\n",
     )
+
+
+async def test_the_job_loop_sends_due_surveys_once(
+    db: AsyncSession, old_scene: Scene, settings: Settings
+) -> None:
+    from clockevents.db import create_engine, create_session_factory
+    from clockevents.notify.jobs import JobRunner
+
+    engine = create_engine(settings.database_url)
+    try:
+        runner = JobRunner(settings, create_session_factory(engine))
+        first, second = await runner.tick(), await runner.tick()
+    finally:
+        await engine.dispose()
+    assert (first.surveys, second.surveys) == (1, 0)
+    mails = list(await db.scalars(select(OutboundMail).where(OutboundMail.kind == "survey")))
+    assert [m.to for m in mails] == ["anna@example.org"]
