@@ -6,46 +6,46 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from clockevents.live import workshops
+from clockevents.live import workshop_room as room_service
 from web.live.connection import LiveConnection
 from web.live.handlers import _after, _channels, _hub, enter
 
 
 @websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
 async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
-    room = await enter(socket, lambda db, user: workshops.workshop_access(db, user, workshop_id))
+    room = await enter(socket, lambda db, user: room_service.workshop_access(db, user, workshop_id))
     if room is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
     conn = LiveConnection(socket, hub, _channels(socket), room.channel)
 
     async def chat(data: dict[str, Any]) -> None:
-        await workshops.post_chat(hub, room, data)
+        await room_service.post_chat(hub, room, data)
 
     async def question(data: dict[str, Any]) -> None:
         async with factory() as db:
-            await workshops.ask(hub, db, room, data)
+            await room_service.ask(hub, db, room, data)
 
     async def vote(data: dict[str, Any]) -> None:
         async with factory() as db:
-            await workshops.vote(hub, db, room, data)
+            await room_service.vote(hub, db, room, data)
 
     async def answered(data: dict[str, Any]) -> None:
         async with factory() as db:
-            await workshops.mark_answered(hub, db, room, data)
+            await room_service.mark_answered(hub, db, room, data)
 
     conn.handlers.update(chat=chat, question=question, vote=vote, answered=answered)
 
     async def snapshot() -> dict[str, Any]:
         async with factory() as db:
-            return await workshops.snapshot(hub, db, room)
+            return await room_service.snapshot(hub, db, room)
 
     subscriber = await conn.start(_after(socket), snapshot)
-    await workshops.post_presence(hub, room, "joined")
+    await room_service.post_presence(hub, room, "joined")
     try:
         await conn.run(subscriber)
     finally:
-        await workshops.post_presence(hub, room, "left")
+        await room_service.post_presence(hub, room, "left")
 
 
 routes = [workshop_room]

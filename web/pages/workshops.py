@@ -15,7 +15,7 @@ from clockevents.errors import DomainError, NotFound
 from clockevents.events.models import Event
 from clockevents.events.permissions import Access, access_for, require_organiser
 from clockevents.events.services import get_visible_event
-from clockevents.live import workshops
+from clockevents.live import workshop_room, workshops
 from clockevents.matchmaking.parties import approved_parties
 from web.auth import requires_login
 from web.forms import many, read_form, text
@@ -210,7 +210,7 @@ async def unregister(workshop_id: int, db: AsyncSession, user: User) -> Response
 @get("/workshops/{workshop_id:int}/room", guards=[requires_login], include_in_schema=False)
 async def room_page(workshop_id: int, db: AsyncSession, user: User) -> Template:
     """The workshop room: chat and questions over /ws/workshops/{id} (static/js/workshop.js)."""
-    room = await workshops.workshop_access(db, user, workshop_id)
+    room = await workshop_room.workshop_access(db, user, workshop_id)
     view = await workshops.workshop_view(db, room.workshop, user)
     return Template("workshops/room.html", context={"room": room, "view": view, "event": room.event})
 

@@ -21,7 +21,7 @@ from clockevents.accounts.services import issue_token
 from clockevents.db import create_engine, create_session_factory
 from clockevents.errors import Conflict, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event
-from clockevents.live import workshops
+from clockevents.live import workshop_room, workshops
 from clockevents.live.models import WorkshopRegistration, WorkshopVote
 from clockevents.registration.models import Participant
 from clockevents.settings import Settings
@@ -273,7 +273,7 @@ async def test_registration_refused_for_a_clashing_workshop(db: AsyncSession, sc
         await workshops.register(db, other.id, scene.ada_user)
     assert caught.value.message == "You are already in the workshop “Graphene in coatings” at the same time."
     with pytest.raises(PermissionDenied):
-        await workshops.workshop_access(db, scene.cy_user, scene.workshop_id)
+        await workshop_room.workshop_access(db, scene.cy_user, scene.workshop_id)
 
 
 async def test_concurrent_registrations_for_the_last_place_let_one_in(
