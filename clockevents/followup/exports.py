@@ -16,7 +16,7 @@ from typing import Any
 
 from clockevents.errors import ValidationFailed
 from clockevents.followup.models import OUTCOME_KINDS, SURVEY_STAGES
-from clockevents.followup.reports import (
+from clockevents.followup.report_types import (
     FIGURE_LABELS,
     OUTCOME_LABELS,
     STAGE_LABELS,

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.events.services import get_event
 from clockevents.followup import exports
-from clockevents.followup.reports import Report, build_report, parse_cluster
+from clockevents.followup.report_types import Report
+from clockevents.followup.reports import build_report, parse_cluster
 
 TAGS = ["reports"]
 CSV_MEDIA_TYPE = "text/csv"  # Litestar appends "; charset=utf-8" to text types

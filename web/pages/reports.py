@@ -19,7 +19,8 @@ from clockevents.events.permissions import require_staff
 from clockevents.events.services import get_event
 from clockevents.followup import charts, exports
 from clockevents.followup.models import OUTCOME_KINDS
-from clockevents.followup.reports import FIGURE_LABELS, OUTCOME_LABELS, build_report, parse_cluster
+from clockevents.followup.report_types import FIGURE_LABELS, OUTCOME_LABELS
+from clockevents.followup.reports import build_report, parse_cluster
 
 # The figures shown as cards at the top of the page, in this order.
 HEADLINE = (
