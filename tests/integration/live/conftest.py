@@ -124,3 +124,6 @@ async def close_code(ws: websockets.ClientConnection, timeout: float = TIMEOUT) 
         await asyncio.wait_for(ws.recv(), timeout)
     await asyncio.wait_for(ws.wait_closed(), timeout)
     return ws.close_code
+
+
+from tests.integration.live.workshop_scene import scene  # noqa: E402, F401 - the workshop tests' fixture
