@@ -16,7 +16,8 @@ from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, Val
 from clockevents.events.models import Cluster, Event, Slot
 from clockevents.events.permissions import Access, access_for
 from clockevents.live.attendance import HELD_AFTER, summaries
-from clockevents.live.hub import LiveHub, event_channel, iso
+from clockevents.live.hub import LiveHub, event_channel, iso, meeting_channel
+from clockevents.live.models import Attendance
 from clockevents.live.rooms import _meeting_card, next_meeting
 from clockevents.matchmaking.parties import load_parties, own_participant
 from clockevents.registration.models import Participant
@@ -84,8 +85,6 @@ def strip(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _partner_state(hub: LiveHub, db: AsyncSession, meeting_id: int, partner_id: int) -> str:
-    from clockevents.live.hub import meeting_channel
-
     state = "absent"
     for message in await hub.history(db, meeting_channel(meeting_id), types=["presence"]):
         if message.get("who", {}).get("participant_id") == partner_id:
@@ -241,8 +240,6 @@ async def monitor(
                 for m in meetings
                 if any(access.covers_cluster(parties[p].cluster_id) for p in (m.a_id, m.b_id) if p in parties)
             ]
-        from clockevents.live.models import Attendance
-
         open_rows = (
             await db.execute(
                 select(Attendance.meeting_id, Attendance.participant_id).where(

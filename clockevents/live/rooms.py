@@ -121,10 +121,10 @@ async def next_meeting(
     return (row[0], row[1]) if row else None
 
 
-async def presence_states(hub: LiveHub, db: AsyncSession, room: RoomAccess) -> dict[str, str]:
+def presence_states(room: RoomAccess, presence: list[dict[str, Any]]) -> dict[str, str]:
     """Each party's last presence state in the room ("absent" when never there)."""
     states = {str(room.meeting.a_id): "absent", str(room.meeting.b_id): "absent"}
-    for message in await hub.history(db, room.channel, types=["presence"]):
+    for message in presence:
         pid = message.get("who", {}).get("participant_id")
         if pid is not None and str(pid) in states:
             states[str(pid)] = message["state"]
@@ -141,11 +141,8 @@ async def snapshot(
     note = await db.get(RoomNote, room.meeting.id)
     note_message = next(iter(await hub.history(db, room.channel, types=["note"], limit=1, newest=True)), None)
     chat = await hub.history(db, room.channel, types=["chat"], limit=200, newest=True)
-    organisers = {
-        m["who"]["user_id"]: m
-        for m in await hub.history(db, room.channel, types=["presence"])
-        if m.get("who", {}).get("role") == "organiser"
-    }
+    presence = await hub.history(db, room.channel, types=["presence"])
+    organisers = {m["who"]["user_id"]: m for m in presence if m.get("who", {}).get("role") == "organiser"}
     nxt = None
     if room.participant_id is not None:
         found = await next_meeting(db, room.event.id, room.participant_id, slot.ends_at)
@@ -175,7 +172,7 @@ async def snapshot(
             for p in (room.parties.get(room.meeting.a_id), room.parties.get(room.meeting.b_id))
             if p is not None
         ],
-        "presence": await presence_states(hub, db, room),
+        "presence": presence_states(room, presence),
         "organisers": [
             {"user_id": uid, "name": m["who"]["name"]}
             for uid, m in organisers.items()
