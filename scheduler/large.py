@@ -6,8 +6,12 @@ A monolithic CP-SAT model over thousands of meetings x slots does not get far in
 2. place the chosen meetings busiest participant first, each in the slot that adds the fewest
    breaks to both sides and keeps busy slots together (`greedy.construct`);
 3. if weight is still short of the bound: insert unplaced meetings by Kempe-chain swaps or by
-   evicting lighter ones, then large-neighbourhood search with CP-SAT, freeing the meetings of
-   a few participants around an unplaced meeting (weight first, then breaks);
+   evicting lighter ones; then ejection chains (`eject`): an unplaced meeting pushes out
+   meetings that weigh no more, they look for room in turn, and the participant left idle is
+   offered another of their unplaced meetings (the b-matching optimum is rarely slot-colourable
+   as it stands, so which meetings to place is decided with the slots in view); then
+   large-neighbourhood search with CP-SAT, freeing the meetings of a few participants around
+   an unplaced meeting (weight first, then breaks);
 4. simulated annealing over Kempe-chain slot swaps to remove breaks: swapping two slots along an
    alternating path of meetings keeps the schedule valid and changes only the path's two ends.
    Insertions are retried every few seconds, as the schedule keeps changing shape.
@@ -23,6 +27,7 @@ import time
 from collections.abc import Callable
 
 from scheduler.bounds import bmatching
+from scheduler.eject import Ejector
 from scheduler.greedy import (
     Index,
     State,
@@ -85,8 +90,8 @@ def solve_large(
     kempe = Kempe(state)
     if state.weight < bound.value:
         # Weight comes first: the meetings the b-matching chose, then any other that has a
-        # possible slot, heaviest first; cheap Kempe insertions, then CP-SAT for the rest with
-        # up to a third of the time left.
+        # possible slot, heaviest first; cheap Kempe insertions, then ejection chains, then
+        # CP-SAT for the rest (meetings in precedences, which chains leave alone).
         picked = set(bound.chosen)
         targets = [i for i in bound.chosen if state.slot[i] < 0]
         targets += sorted(
@@ -96,11 +101,20 @@ def solve_large(
         kempe.targets = targets
         kempe.retry()
         if state.weight < bound.value:
-            share = time.monotonic() + (deadline - time.monotonic()) / 3
-            targets = [i for i in targets if state.slot[i] < 0]
+            # What no insertion reaches hides behind slot clashes: ejection chains untangle
+            # most of them (weight never lower at the end), with up to 60 % of the time left.
+            share = time.monotonic() + 0.6 * (deadline - time.monotonic())
+            Ejector(state).eject(share, rng, stop=stop, bound=bound.value, on_gain=report)
+            # Chains push out meetings that were never targets: whatever is out now is one.
+            targets = sorted(
+                (i for i, s in enumerate(state.slot) if s < 0 and ix.allowed[i]), key=lambda i: -ix.weight[i]
+            )
+        if state.weight < bound.value:
+            share = time.monotonic() + (deadline - time.monotonic()) / 4
             improve(state, targets, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
-            kempe = Kempe(state)
-            kempe.targets = [i for i in targets if state.slot[i] < 0]
+        # Both searches moved meetings behind the chains' back: start them afresh.
+        kempe = Kempe(state)
+        kempe.targets = [i for i in targets if state.slot[i] < 0]
         report(state)
     spread = problem.rules.break_spread
     if spread is not None:
