@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from scheduler.greedy import State
-from scheduler.kempe import Kempe
+from scheduler.kempe import Kempe, _bits
 
 
 class Ejector(Kempe):
@@ -29,6 +29,55 @@ class Ejector(Kempe):
         st.move(i, t)
         self.at[ix.a[i]][t] = i
         self.at[ix.b[i]][t] = i
+
+    def insert(self, i: int) -> bool:
+        """`Kempe.insert` with the slot scans done on bitmasks: most tries fail, so fail fast."""
+        st, ix = self.state, self.state.ix
+        if self.pinned[i] or st.slot[i] >= 0:
+            return False
+        a, b, cap = ix.a[i], ix.b[i], ix.capacity
+        room = ix.allowed[i]
+        for t in _bits(room & ~st.occ[a] & ~st.occ[b]):
+            if st.count[t] < cap:
+                self._place(i, t)
+                return True
+        for busy, other in ((a, b), (b, a)):
+            idle = ix.free[busy] & ~st.occ[busy]
+            if not idle:
+                continue
+            for t in _bits(room & st.occ[busy] & ~st.occ[other]):
+                for s in _bits(idle):
+                    found = self.chain(busy, t, s)
+                    if found is None:
+                        continue
+                    path, end, into = found
+                    if end == other and into == t:
+                        continue
+                    if self.delta(busy, t, s, path, end, into) is None:
+                        continue
+                    if st.count[t] - (len(path) % 2) >= cap:
+                        continue
+                    self.apply(t, s, path)
+                    self._place(i, t)
+                    return True
+        # Last resort: evict lighter meetings in the way (they become targets themselves).
+        w, at_a, at_b = ix.weight[i], self.at[a], self.at[b]
+        for t in _bits(room):
+            if st.count[t] >= cap:
+                continue
+            ja, jb = at_a[t], at_b[t]
+            if jb == ja:
+                jb = -1  # another meeting of the same two: one to move, not two
+            lost = (ix.weight[ja] if ja >= 0 else 0) + (ix.weight[jb] if jb >= 0 else 0)
+            if lost >= w or (ja >= 0 and self.pinned[ja]) or (jb >= 0 and self.pinned[jb]):
+                continue
+            for j in (ja, jb):
+                if j >= 0:
+                    self._lift(j)
+                    self.evicted.append(j)
+            self._place(i, t)
+            return True
+        return False
 
     def _lift(self, j: int) -> None:
         """Unplace meeting j and keep the lookups in step."""
