@@ -24,9 +24,11 @@ from clockevents.notify.jobs import JobRunner
 from clockevents.settings import Settings
 from web import api, live, pages
 from web.auth import AuthMiddleware, BearerAwareCSRFMiddleware
+from web.collector import Collector
 from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
 from web.input_guard import reject_impossible_input
+from web.live.fanout import Fanout
 from web.security import security_headers
 from web.templating import configure_environment
 
@@ -46,10 +48,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Live fan-out: in memory for one worker, through Redis when several share the event.
     channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True)
     hub = LiveHub(session_factory, publish=lambda data, channel: channels.publish(data, channel))
+    fanout = Fanout(channels)
+    collector = Collector()  # cycle collection that does not stall thousands of open sockets
 
     async def start_jobs() -> None:
         jobs.start()
         await hub.start()
+        collector.start()
 
     async def dispose_engine() -> None:
         await engine.dispose()
@@ -81,7 +86,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthMiddleware,
         ],
         state=State(
-            {"settings": settings, "engine": engine, "session_factory": session_factory, "live": hub}
+            {
+                "settings": settings,
+                "engine": engine,
+                "session_factory": session_factory,
+                "live": hub,
+                "fanout": fanout,
+            }
         ),
         plugins=[channels],
         template_config=template_config,
@@ -97,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=4_000_000,
         after_request=security_headers,
         on_startup=[start_jobs],
-        on_shutdown=[jobs.stop, hub.stop, dispose_engine],
+        on_shutdown=[jobs.stop, hub.stop, collector.stop, dispose_engine],
         debug=settings.debug,
     )
 

@@ -4,7 +4,8 @@ Every stored message (chat, note, presence, announcement, question…) is writte
 before anyone sees it, so a client that reconnects with ``?after=SEQ`` misses nothing, also
 across a restart. Writes from all connections of a worker are grouped: a single writer task takes
 whatever is queued, raises each channel's counter and inserts the messages in one transaction,
-then wakes the senders. Under load that is one commit for many messages instead of one each.
+publishes them in sequence order, then wakes the senders. Under load that is one commit for many
+messages instead of one each, and no hop through the senders' tasks before a message goes out.
 
 Sequence numbers are per channel. The channel's counter row is locked (in id order, so two
 workers cannot deadlock) and raised in the same transaction that inserts the messages, so
@@ -162,19 +163,6 @@ class LiveHub:
         user_id: int | None = None,
     ) -> dict[str, Any]:
         """Store a message on ``channel``, publish it, and return it as sent (with its ``seq``)."""
-        message = await self.store(channel, event_id, type, payload, user_id=user_id)
-        self.publish(channel, message)
-        return message
-
-    async def store(
-        self,
-        channel: str,
-        event_id: int,
-        type: str,
-        payload: dict[str, Any],
-        *,
-        user_id: int | None = None,
-    ) -> dict[str, Any]:
         channel_id = await self.channel_id(channel, event_id)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(channel_id, channel, type, payload, user_id, future))
@@ -211,6 +199,9 @@ class LiveHub:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
+        # Published in commit order, so each channel's messages leave in sequence.
+        for item, message in zip(batch, messages, strict=True):
+            self.publish(item.channel, message)
         for item, message in zip(batch, messages, strict=True):
             if not item.future.done():
                 item.future.set_result(message)
@@ -236,40 +227,37 @@ class LiveHub:
 
     async def _write_on(self, connection: AsyncConnection, batch: list[_Pending]) -> list[dict[str, Any]]:
         counts = Counter(item.channel_id for item in batch)
-        ids = sorted(counts)
         now = utcnow()
+        at = iso(now)
         async with connection.begin():
-            # The counters are locked in id order (so two workers cannot deadlock) and raised in
-            # one statement; SQLite locks the whole database anyway.
-            locked = LiveChannel.id.in_(ids)
             if connection.dialect.name == "postgresql":
-                locked = LiveChannel.id.in_(
-                    select(LiveChannel.id).where(locked).order_by(LiveChannel.id).with_for_update()
-                )
-            raised = await connection.execute(
-                update(LiveChannel)
-                .where(locked)
-                .values(last_seq=LiveChannel.last_seq + case(counts, value=LiveChannel.id))
-                .returning(LiveChannel.id, LiveChannel.last_seq)
-            )
-            next_seq = {cid: last - counts[cid] + 1 for cid, last in raised.all()}
-            rows: list[dict[str, Any]] = []
+                next_seq = await _raise_counters_postgresql(connection, counts)
+            else:
+                next_seq = await _raise_counters(connection, counts)
+            seqs: list[int] = []
             messages: list[dict[str, Any]] = []
             for item in batch:
                 seq = next_seq[item.channel_id]
                 next_seq[item.channel_id] = seq + 1
-                rows.append(
-                    {
-                        "channel_id": item.channel_id,
-                        "seq": seq,
-                        "type": item.type,
-                        "payload": item.payload,
-                        "user_id": item.user_id,
-                        "created_at": now,
-                    }
+                seqs.append(seq)
+                messages.append({"type": item.type, "seq": seq, **item.payload, "at": at})
+            if connection.dialect.name == "postgresql":
+                await _insert_postgresql(connection, batch, seqs, now)
+            else:
+                await connection.execute(
+                    insert(LiveMessage),
+                    [
+                        {
+                            "channel_id": item.channel_id,
+                            "seq": seq,
+                            "type": item.type,
+                            "payload": item.payload,
+                            "user_id": item.user_id,
+                            "created_at": now,
+                        }
+                        for item, seq in zip(batch, seqs, strict=True)
+                    ],
                 )
-                messages.append({"type": item.type, "seq": seq, **item.payload, "at": iso(now)})
-            await connection.execute(insert(LiveMessage), rows)
         return messages
 
     # reading back -----------------------------------------------------------------------
@@ -307,3 +295,57 @@ class LiveHub:
         if newest:
             rows.reverse()
         return [wire(row) for row in rows]
+
+
+# the writer's statements ------------------------------------------------------------------------
+
+# PostgreSQL: a batch is three statements whatever its size, each prepared once by the driver
+# (arrays instead of one parameter per row and channel, which SQLAlchemy would compile anew for
+# every batch of a different shape).
+_LOCK_COUNTERS = "SELECT id FROM live_channels WHERE id = ANY($1::integer[]) ORDER BY id FOR UPDATE"
+_RAISE_COUNTERS = (
+    "UPDATE live_channels AS c SET last_seq = c.last_seq + v.n "
+    "FROM unnest($1::integer[], $2::integer[]) AS v(id, n) "
+    "WHERE c.id = v.id RETURNING c.id, c.last_seq"
+)
+_INSERT_MESSAGES = (
+    "INSERT INTO live_messages (channel_id, seq, type, payload, user_id, created_at) "
+    "SELECT m.channel_id, m.seq, m.type, m.payload::json, m.user_id, $6 "
+    "FROM unnest($1::integer[], $2::integer[], $3::varchar[], $4::text[], $5::integer[]) "
+    "AS m(channel_id, seq, type, payload, user_id)"
+)
+
+
+async def _raise_counters_postgresql(connection: AsyncConnection, counts: Counter[int]) -> dict[int, int]:
+    """Lock the batch's channel counters in id order (so two workers cannot deadlock), raise them."""
+    ids = sorted(counts)
+    await connection.exec_driver_sql(_LOCK_COUNTERS, (ids,))
+    raised = await connection.exec_driver_sql(_RAISE_COUNTERS, (ids, [counts[i] for i in ids]))
+    return {cid: last - counts[cid] + 1 for cid, last in raised.all()}
+
+
+async def _raise_counters(connection: AsyncConnection, counts: Counter[int]) -> dict[int, int]:
+    """The same in portable SQL (SQLite locks the whole database for the transaction anyway)."""
+    raised = await connection.execute(
+        update(LiveChannel)
+        .where(LiveChannel.id.in_(sorted(counts)))
+        .values(last_seq=LiveChannel.last_seq + case(counts, value=LiveChannel.id))
+        .returning(LiveChannel.id, LiveChannel.last_seq)
+    )
+    return {cid: last - counts[cid] + 1 for cid, last in raised.all()}
+
+
+async def _insert_postgresql(
+    connection: AsyncConnection, batch: list[_Pending], seqs: list[int], now: datetime
+) -> None:
+    await connection.exec_driver_sql(
+        _INSERT_MESSAGES,
+        (
+            [item.channel_id for item in batch],
+            seqs,
+            [item.type for item in batch],
+            [_encoder.encode(item.payload).decode() for item in batch],
+            [item.user_id for item in batch],
+            now,
+        ),
+    )

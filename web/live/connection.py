@@ -7,19 +7,19 @@ this module only moves messages between the socket, the hub and the channels plu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket
-from litestar.channels import ChannelsPlugin
 
 from clockevents.errors import DomainError, ValidationFailed
 from clockevents.live.hub import LiveHub, decode, encode
+from web.live.fanout import Fanout
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,13 @@ class Throttle:
 
 
 class LiveConnection:
-    """Runs one socket: subscribe, replay or snapshot, then pump both directions until it closes."""
+    """Runs one socket: join the channel, replay or snapshot, then serve the client until it closes."""
 
     def __init__(
         self,
         socket: WebSocket,
         hub: LiveHub,
-        channels: ChannelsPlugin,
+        fanout: Fanout,
         channel: str,
         *,
         sees: Callable[[dict[str, Any]], bool] | None = None,
@@ -83,34 +83,72 @@ class LiveConnection:
     ) -> None:
         self.socket = socket
         self.hub = hub
-        self.channels = channels
+        self.fanout = fanout
         self.channel = channel
+        # Without a filter every client of the channel gets the very text that was published.
+        self.verbatim = sees is None and present is None
         self.sees = sees or (lambda _m: True)
         self.present = present or (lambda m: m)
         self.last_seq = 0
         self.conn_id = f"{id(self):x}"
-        self._send_lock = asyncio.Lock()
         self._deliver_lock = asyncio.Lock()
+        self._outbox: deque[tuple[dict[str, Any], str | None]] = deque()
+        self._drainer: asyncio.Task[None] | None = None
         self.handlers: dict[str, Handler] = {}
         self.close_code: int = 1000
+        self.gone = False
+        self._started = False  # until the replay or snapshot is out, live messages wait in the outbox
 
-    async def send(self, message: dict[str, Any] | bytes) -> None:
-        text = message.decode() if isinstance(message, bytes) else encode(message).decode()
-        async with self._send_lock:
-            try:
-                await self.socket.send({"type": "websocket.send", "text": text})
-            except Exception as exc:  # the client has gone; the receiving side ends the connection
-                raise _Gone from exc
+    async def send(self, message: dict[str, Any] | bytes | str) -> None:
+        if isinstance(message, dict):
+            text = encode(message).decode()
+        else:
+            text = message.decode() if isinstance(message, bytes) else message
+        try:
+            await self.socket.send({"type": "websocket.send", "text": text})
+        except Exception as exc:  # the client has gone; the receiving side ends the connection
+            self.gone = True
+            raise _Gone from exc
 
     async def error(self, reason: str) -> None:
         await self.send({"type": "error", "reason": reason, "seq": self.last_seq, "ephemeral": True})
 
-    async def deliver(self, message: dict[str, Any]) -> None:
-        """Send a stored message once, in order, filling any gap from the database."""
-        async with self._deliver_lock:  # the live pump and the catch-up never interleave
-            await self._deliver(message)
+    async def deliver(self, message: dict[str, Any], text: str | None = None) -> None:
+        """Send a published message once, in order, filling any gap from the database.
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
+        ``text`` is the message as published: sent as it is when this client sees everything.
+        """
+        if self.gone:
+            return
+        if self._outbox or not self._started:  # messages queued before this one go first
+            self.offer(message, text)
+            return
+        try:
+            async with self._deliver_lock:  # the live messages and the catch-up never interleave
+                await self._deliver(message, text)
+        except _Gone:
+            pass
+
+    def offer(self, message: dict[str, Any], text: str | None = None) -> None:
+        """Queue a message for this socket's own sending task (used on busy channels)."""
+        if self.gone:
+            return
+        self._outbox.append((message, text))
+        if self._started and (self._drainer is None or self._drainer.done()):
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._outbox and not self.gone:
+            message, text = self._outbox.popleft()
+            try:
+                async with self._deliver_lock:
+                    await self._deliver(message, text)
+            except _Gone:
+                self._outbox.clear()
+            except Exception:  # one bad message must not end the connection
+                log.exception("delivering a live message failed")
+
+    async def _deliver(self, message: dict[str, Any], text: str | None) -> None:
         seq = message.get("seq")
         if message.get("ephemeral"):
             if message.get("conn") == self.conn_id:
@@ -129,33 +167,33 @@ class LiveConnection:
                 if self.sees(old):
                     await self.send(self.present(old))
         self.last_seq = seq
-        if self.sees(message):
+        if self.verbatim and text is not None:
+            await self.send(text)
+        elif self.sees(message):
             await self.send(self.present(message))
 
-    async def _pump_out(self, subscriber: Any) -> None:
-        async for data in subscriber.iter_events():
-            try:
-                await self.deliver(decode(data))
-            except _Gone:
-                return
-            except Exception:  # one bad message must not end the room
-                log.exception("delivering a live message failed")
-
-    async def start(self, after: int | None, snapshot: Callable[[], Awaitable[dict[str, Any]]]) -> Any:
-        """Subscribe first, then replay (``after``) or send the snapshot, so nothing falls between."""
-        subscriber = await self.channels.subscribe([self.channel])
-        if after is None:
-            first = await snapshot()
-            self.last_seq = first["seq"]
-            await self.send(first)
-        else:
-            async with self.hub.session_factory() as db:
-                self.last_seq = max(0, after)
-                for old in await self.hub.history(db, self.channel, after=self.last_seq):
-                    self.last_seq = old["seq"]
-                    if self.sees(old):
-                        await self.send(self.present(old))
-        return subscriber
+    async def start(self, after: int | None, snapshot: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        """Join the channel first, then replay (``after``) or send the snapshot, so nothing falls between."""
+        await self.fanout.join(self.channel, self)
+        try:
+            if after is None:
+                first = await snapshot()
+                self.last_seq = first["seq"]
+                await self.send(first)
+            else:
+                async with self.hub.session_factory() as db:
+                    self.last_seq = max(0, after)
+                    for old in await self.hub.history(db, self.channel, after=self.last_seq):
+                        self.last_seq = old["seq"]
+                        if self.sees(old):
+                            await self.send(self.present(old))
+        except BaseException:
+            self.gone = True
+            await self.fanout.leave(self.channel, self)
+            raise
+        self._started = True
+        if self._outbox:  # what arrived meanwhile, in order
+            self._drainer = asyncio.create_task(self._drain())
 
     async def _catch_up(self, delay: float = SUBSCRIBE_SETTLE) -> None:
         """Deliver what was stored while the subscription was still settling.
@@ -177,9 +215,8 @@ class LiveConnection:
         except Exception:
             log.exception("catching up a live connection failed")
 
-    async def run(self, subscriber: Any) -> None:
-        """Pump until the client goes; ``close_code`` tells how it went."""
-        out = asyncio.create_task(self._pump_out(subscriber))
+    async def run(self) -> None:
+        """Serve the client until it goes; ``close_code`` tells how it went."""
         catch_up = asyncio.create_task(self._catch_up_quietly())
         throttle = Throttle()
         warned = False
@@ -200,20 +237,24 @@ class LiveConnection:
                 raw = event.get("text")
                 if raw is None:
                     raw = event.get("bytes") or b""
-                size = len(raw.encode() if isinstance(raw, str) else raw)
-                if size > MAX_MESSAGE:
-                    await self.error(f"message too large: at most {MAX_MESSAGE} bytes")
-                    continue
+                # A character takes at most 4 bytes: most messages need no encoding to be measured.
+                if len(raw) * (4 if isinstance(raw, str) else 1) > MAX_MESSAGE:
+                    size = len(raw.encode() if isinstance(raw, str) else raw)
+                    if size > MAX_MESSAGE:
+                        await self.error(f"message too large: at most {MAX_MESSAGE} bytes")
+                        continue
                 await self.handle(raw)
         except _Gone:
             self.close_code = 1006
         finally:
+            self.gone = True
             catch_up.cancel()
-            out.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await out
-            with contextlib.suppress(Exception):
-                await self.channels.unsubscribe(subscriber)
+            if self._drainer is not None:
+                self._drainer.cancel()
+            try:
+                await self.fanout.leave(self.channel, self)
+            except Exception:
+                log.exception("leaving live channel %s failed", self.channel)
 
     async def handle(self, raw: str | bytes) -> None:
         try:

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from litestar import WebSocket, websocket
-from litestar.channels import ChannelsPlugin
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
@@ -21,6 +20,7 @@ from web.live.connection import (
     LiveConnection,
     origin_allowed,
 )
+from web.live.fanout import Fanout
 
 _CLOSE_FOR = {
     NotAuthenticated: CLOSE_NOT_LOGGED_IN,
@@ -35,8 +35,8 @@ def _hub(socket: WebSocket) -> LiveHub:
     return socket.app.state.live  # type: ignore[no-any-return]
 
 
-def _channels(socket: WebSocket) -> ChannelsPlugin:
-    return socket.app.plugins.get(ChannelsPlugin)
+def _fanout(socket: WebSocket) -> Fanout:
+    return socket.app.state.fanout  # type: ignore[no-any-return]
 
 
 async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
@@ -84,7 +84,7 @@ async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
     if room is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    conn = LiveConnection(socket, hub, _channels(socket), room.channel)
+    conn = LiveConnection(socket, hub, _fanout(socket), room.channel)
     ice_servers: list[dict[str, Any]] = list(socket.app.state.settings.ice_servers)
 
     async def chat(data: dict[str, Any]) -> None:
@@ -120,11 +120,11 @@ async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
         async with factory() as db:
             return await rooms.snapshot(hub, db, room, ice_servers)
 
-    subscriber = await conn.start(_after(socket), snapshot)
+    await conn.start(_after(socket), snapshot)
     async with factory() as db:
         attendance_id = await rooms.enter(hub, db, room)
     try:
-        await conn.run(subscriber)
+        await conn.run()
     finally:
         dropped = conn.close_code not in (1000, 1001)
         async with factory() as db:
@@ -147,7 +147,7 @@ async def event_channel(socket: WebSocket, slug: str) -> None:
     if who is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    conn = LiveConnection(socket, hub, _channels(socket), who.channel, sees=who.sees, present=dashboard.strip)
+    conn = LiveConnection(socket, hub, _fanout(socket), who.channel, sees=who.sees, present=dashboard.strip)
 
     async def announce(data: dict[str, Any]) -> None:
         async with factory() as db:
@@ -159,8 +159,8 @@ async def event_channel(socket: WebSocket, slug: str) -> None:
         async with factory() as db:
             return await dashboard.snapshot(hub, db, who)
 
-    subscriber = await conn.start(_after(socket), snapshot)
-    await conn.run(subscriber)
+    await conn.start(_after(socket), snapshot)
+    await conn.run()
 
 
 routes = [meeting_room, event_channel]

@@ -8,7 +8,7 @@ from litestar import WebSocket, websocket
 
 from clockevents.live import workshop_room as room_service
 from web.live.connection import LiveConnection
-from web.live.handlers import _after, _channels, _hub, enter
+from web.live.handlers import _after, _fanout, _hub, enter
 
 
 @websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
@@ -17,7 +17,7 @@ async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
     if room is None:
         return
     hub, factory = _hub(socket), socket.app.state.session_factory
-    conn = LiveConnection(socket, hub, _channels(socket), room.channel)
+    conn = LiveConnection(socket, hub, _fanout(socket), room.channel)
 
     async def chat(data: dict[str, Any]) -> None:
         await room_service.post_chat(hub, room, data)
@@ -40,10 +40,10 @@ async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
         async with factory() as db:
             return await room_service.snapshot(hub, db, room)
 
-    subscriber = await conn.start(_after(socket), snapshot)
+    await conn.start(_after(socket), snapshot)
     await room_service.post_presence(hub, room, "joined")
     try:
-        await conn.run(subscriber)
+        await conn.run()
     finally:
         await room_service.post_presence(hub, room, "left")
 
