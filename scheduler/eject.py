@@ -122,6 +122,8 @@ class Ejector(Kempe):
         self.banned: dict[tuple[int, int], int] = {}  # (meeting, slot) -> step before which it stays out
         self.step = 0
         self.tenure = tenure
+        # Meetings in a fixed slot (published ones, on a re-run) are not traded for equal weight.
+        self.fixed = [m.fixed_slot is not None for m in ix.problem.meetings]
         holes: list[tuple[int, int]] = []
         best, best_slot = st.weight, list(st.slot)
         self.loss = 0
@@ -200,7 +202,7 @@ class Ejector(Kempe):
             if st.count[t] >= ix.capacity or self.banned.get((i, t), 0) > self.step:
                 continue
             out = {self.at[p][t] for p in (a, b)} - {-1}
-            if any(self.pinned[j] or self.keep_until.get(j, 0) > self.step for j in out):
+            if any(self.pinned[j] or self.fixed[j] or self.keep_until.get(j, 0) > self.step for j in out):
                 continue
             lost = sum(ix.weight[j] for j in out)
             if lost <= w + self.loss:

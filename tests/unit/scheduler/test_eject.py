@@ -33,6 +33,16 @@ def test_eject_swaps_equal_weights_when_that_frees_room() -> None:
     assert (state.slot, state.weight) == ([-1, 0, 0], 2)
 
 
+def test_eject_leaves_a_fixed_meeting_in_place_for_equal_weight() -> None:
+    # As above, but p-q is fixed in the slot (published before a re-run): it stays.
+    people = tuple(Participant(x) for x in "pqrs")
+    meetings = (Meeting("pq", "p", "q", fixed_slot=0), Meeting("pr", "p", "r"), Meeting("qs", "q", "s"))
+    problem = Problem(1, people, meetings)
+    state = State(Index.of(problem), [0, -1, -1])
+    Ejector(state).eject(time.monotonic() + 0.2, random.Random(0))
+    assert (state.slot, state.weight) == ([0, -1, -1], 1)
+
+
 def test_eject_keeps_hard_rules_and_never_loses_weight() -> None:
     for seed in range(4):
         problem = random_event(seed, people=60, meetings=260, slots=10, extras=True)
