@@ -6,11 +6,10 @@ import random
 import time
 
 from scheduler.eject import Ejector
-from scheduler.greedy import Index, State, greedy_slots, solve_greedy
+from scheduler.greedy import Index, State, greedy_slots
 from scheduler.kempe import Kempe
-from scheduler.large import solve_large
 from scheduler.problem import Meeting, Participant, Problem, check_solution
-from tests.unit.scheduler.test_large import objective, random_event
+from tests.unit.scheduler.test_large import random_event
 
 
 def assignments(problem: Problem, slot: list[int]) -> dict[str, int]:
@@ -65,13 +64,3 @@ def test_eject_reaches_a_weight_above_greedy_and_keeps_it() -> None:
     Ejector(state).eject(time.monotonic() + 120, random.Random(0), bound=bound, patience=120)
     assert state.weight >= bound
     assert check_solution(problem, assignments(problem, state.slot)) == []
-
-
-def test_solve_large_never_below_greedy_on_crowded_events() -> None:
-    # Overloaded participants (more requests than slots): where ejection chains do their work.
-    for seed in range(3):
-        problem = random_event(seed, people=40, meetings=320, slots=8)
-        solution = solve_large(problem, time_limit=1.0, workers=1, seed=seed)
-        assert check_solution(problem, solution.assignments) == []
-        assert (solution.weight, -solution.breaks) == objective(problem, solution.assignments)
-        assert solution.weight >= solve_greedy(problem).weight

@@ -213,3 +213,13 @@ def test_kempe_insert_evicts_only_lighter_meetings() -> None:
     assert not kempe.insert(0)
     kempe.retry()
     assert (state.slot, kempe.targets) == ([-1, 0], [0])
+
+
+def test_solve_large_never_below_greedy_on_crowded_events() -> None:
+    # Overloaded participants (more requests than slots): where ejection chains do their work.
+    for seed in range(3):
+        problem = random_event(seed, people=40, meetings=320, slots=8)
+        solution = solve_large(problem, time_limit=1.0, workers=1, seed=seed)
+        assert check_solution(problem, solution.assignments) == []
+        assert (solution.weight, -solution.breaks) == objective(problem, solution.assignments)
+        assert solution.weight >= solve_greedy(problem).weight
