@@ -1,6 +1,7 @@
 """JAIR 2022 B2B benchmark: solve every case of best_known.csv and compare with the proven optimum.
 
-Usage: python tests/bench/bench_jair.py [--filter SUBSTR[,SUBSTR...]] [--spread D] [--time-limit 60] [--workers 2]
+Usage: python tests/bench/bench_jair.py [--filter SUBSTR[,SUBSTR...]] [--spread D] [--cases FILE@D ...]
+       [--time-limit 60] [--workers 2]
 Data: ../shared/benchmarks/b2b relative to the repository root, or $B2B_BENCH_DIR.
 """
 
@@ -39,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         help="only cases whose file name contains this (or one of these, comma-separated)",
     )
     parser.add_argument("--spread", type=int, default=None, help="only cases at this break spread")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=None,
+        metavar="FILE@D",
+        help="only these cases, as the 'missed:' line names them (forum-14.original@2 ...)",
+    )
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -49,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in csv.DictReader(fh)
             if any(part in row["file"] for part in args.filter.split(","))
             and (args.spread is None or int(row["break_spread"]) == args.spread)
+            and (args.cases is None or f"{row['file']}@{row['break_spread']}" in args.cases)
         ]
     print(
         f"{'case':34} {'spread':>6} {'expected':>10} {'got':>10} {'bound':>5} {'status':>10} {'seconds':>8}",
