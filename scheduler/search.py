@@ -12,7 +12,6 @@ from ortools.sat.python import cp_model
 from scheduler.explain import explain_unplaced
 from scheduler.local import combined_lower_bound, pair_lower_bounds, participant_lower_bounds
 from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
-from scheduler.polish import polish
 from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
 from scheduler.runner import run
 from scheduler.zero import build_zero
@@ -262,22 +261,9 @@ def _first_schedule(model: Model, shared: _Shared, deadline: float, workers: int
         shared.mark_infeasible()
 
 
-def _polish(model: Model, shared: _Shared, deadline: float) -> None:
-    """Walk from the best schedule by re-solving a few agendas at a time (scheduler.polish),
-    while that keeps finding fewer breaks."""
-    with shared.lock:
-        start = shared.best
-
-    def best() -> tuple[dict[str, int], int] | None:
-        with shared.lock:
-            return None if shared.best is None else (shared.best, shared.best_breaks)
-
-    if start is not None:
-        polish(model.problem, start, deadline, shared.done, shared.offer, best)
-
-
 def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed: bool = True) -> None:
-    """Find a schedule, walk it down by large neighbourhoods, then minimise breaks directly."""
+    """Find a schedule, then minimise breaks directly: finds good schedules early and proves
+    infeasibility."""
     hint = None
     if seed:
         hint = _local_search(model, shared, min(3.0, 0.1 * shared.left(deadline)))
@@ -287,8 +273,6 @@ def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed:
             known = shared.best is not None
         if not known:
             _first_schedule(model, shared, deadline, workers, hint)
-        if not shared.done.is_set():
-            _polish(model, shared, deadline)
     if shared.done.is_set():
         return
     cp = model.cp.clone()
