@@ -87,6 +87,9 @@ class Settings:
     login_attempts_per_window: int = 10
     login_window_seconds: int = 900
     ice_servers: tuple[dict[str, object], ...] = ()
+    # PostgreSQL: whether a live message's commit waits for the disk before it is published (see
+    # docs/live-protocol.md); by default it is visible to all at once and on disk within ~0.6 s.
+    live_durable_commit: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +111,7 @@ class Settings:
             debug=env.get("DEBUG", "") in {"1", "true", "yes"},
             secure_cookies=base_url.startswith("https://"),
             ice_servers=parse_ice_servers(env.get("ICE_SERVERS", "")),
+            live_durable_commit=env.get("LIVE_DURABLE_COMMIT", "") in {"1", "true", "yes"},
         )
 
     @property
