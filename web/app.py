@@ -28,7 +28,7 @@ from web.collector import Collector
 from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
 from web.input_guard import reject_impossible_input
-from web.live.fanout import Fanout
+from web.live.fanout import ChannelSubscriber, Fanout
 from web.security import security_headers
 from web.templating import configure_environment
 
@@ -46,8 +46,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
     jobs = JobRunner(settings, session_factory)  # reminders, request expiry, mail delivery
 
     # Live fan-out: in memory for one worker, through Redis when several share the event.
-    channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True)
-    hub = LiveHub(session_factory, publish=lambda data, channel: channels.publish(data, channel))
+    backend = _channels_backend(settings)
+    channels = ChannelsPlugin(
+        backend=backend, arbitrary_channels_allowed=True, subscriber_class=ChannelSubscriber
+    )
+
+    async def publish_stored(messages: list[tuple[bytes, str]]) -> None:
+        """A stored batch, in order. In memory straight to the backend (the plugin's publishing
+        queue would only add a hop); through Redis by the plugin's queue, so that the writer
+        does not wait for Redis before its next batch."""
+        if isinstance(backend, MemoryChannelsBackend):
+            for data, channel in messages:
+                await backend.publish(data, [channel])
+        else:
+            for data, channel in messages:
+                channels.publish(data, channel)
+
+    hub = LiveHub(
+        session_factory,
+        publish=lambda data, channel: channels.publish(data, channel),
+        publish_batch=publish_stored,
+        durable_commit=settings.live_durable_commit,
+    )
     fanout = Fanout(channels)
     collector = Collector()  # cycle collection that does not stall thousands of open sockets
 

@@ -3,10 +3,10 @@
 A worker holding thousands of live sockets keeps a few hundred thousand objects alive for as long
 as the sockets stay open. Left to itself, the collector walks all of them every few seconds (a
 full pass with 2,000 sockets took about 400 ms, during which no message moved). So every
-``FREEZE_EVERY`` seconds the young generations are collected and what survives is frozen — moved
-where the automatic passes do not look — and the automatic passes only ever walk what is recent.
-Every ``FULL_EVERY`` seconds the frozen objects are thawed for one complete pass, so cycles among
-them (the remains of closed connections) are still reclaimed, only later.
+``FREEZE_EVERY`` seconds whatever exists is frozen — moved, in constant time, where the automatic
+passes do not look — and those passes only ever walk the objects made since. Frozen objects are
+still freed as soon as nothing refers to them; only cycles among them (the remains of closed
+connections) wait for the complete pass that thaws everything every ``FULL_EVERY`` seconds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 
 log = logging.getLogger(__name__)
 
-FREEZE_EVERY = 30.0  # seconds between passes over the young objects, whose survivors are frozen
+FREEZE_EVERY = 5.0  # seconds between freezes (each takes microseconds)
 FULL_EVERY = 600.0  # seconds between complete passes, frozen objects included
 # An automatic pass starts when this many more objects were made than freed since the last one
 # (Python's default is 700). Each socket always holds a few objects for the message it waits for;
@@ -34,14 +34,14 @@ class Collector:
         self.full_every = full_every
         self._task: asyncio.Task[None] | None = None
         self._thresholds = gc.get_threshold()
-        self.passes = 0
+        self.freezes = 0
         self.full_passes = 0
 
     def start(self) -> None:
         if self._task is None:
             self._thresholds = gc.get_threshold()
             gc.set_threshold(YOUNG_THRESHOLD, *self._thresholds[1:])
-            self.settle(full=True)  # what start-up built stays: the app, its modules and tables
+            self.full_pass()  # what start-up built stays: the app, its modules and tables
             self._task = asyncio.create_task(self._run(), name="cycle-collector")
 
     async def stop(self) -> None:
@@ -53,25 +53,25 @@ class Collector:
             gc.set_threshold(*self._thresholds)
         gc.unfreeze()
 
-    def settle(self, *, full: bool = False) -> float:
-        """Collect (everything when ``full``) and freeze the survivors; return the seconds it took."""
-        started = time.perf_counter()
-        if full:
-            gc.unfreeze()
-            gc.collect()
-        else:
-            gc.collect(1)  # the old generation is frozen as it is; the next full pass looks at it
+    def freeze(self) -> None:
         gc.freeze()
-        self.passes += 1
-        self.full_passes += full
+        self.freezes += 1
+
+    def full_pass(self) -> float:
+        """Thaw, collect everything, freeze the survivors; return the seconds it took."""
+        started = time.perf_counter()
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self.full_passes += 1
         return time.perf_counter() - started
 
     async def _run(self) -> None:
         last_full = time.monotonic()
         while True:
             await asyncio.sleep(self.freeze_every)
-            full = time.monotonic() - last_full >= self.full_every
-            if full:
+            if time.monotonic() - last_full >= self.full_every:
                 last_full = time.monotonic()
-            took = self.settle(full=full)
-            log.debug("cycle collection (%s) took %.1f ms", "full" if full else "young", took * 1000)
+                log.debug("complete cycle collection took %.1f ms", self.full_pass() * 1000)
+            else:
+                self.freeze()

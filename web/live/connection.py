@@ -19,6 +19,7 @@ from litestar import WebSocket
 
 from clockevents.errors import DomainError, ValidationFailed
 from clockevents.live.hub import LiveHub, decode, encode
+from web.live.eager import run_eagerly
 from web.live.fanout import Fanout
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class LiveConnection:
         self._deliver_lock = asyncio.Lock()
         self._outbox: deque[tuple[dict[str, Any], str | None]] = deque()
         self._drainer: asyncio.Task[None] | None = None
+        self._sending: asyncio.Future[Any] | None = None  # a pushed message still on its way out
         self.handlers: dict[str, Handler] = {}
         self.close_code: int = 1000
         self.gone = False
@@ -113,6 +115,44 @@ class LiveConnection:
     async def error(self, reason: str) -> None:
         await self.send({"type": "error", "reason": reason, "seq": self.last_seq, "ephemeral": True})
 
+    def push(self, message: dict[str, Any], text: str) -> None:
+        """A message just published on the channel: sent at once when nothing is ahead of it.
+
+        The common case — the next message in sequence, for a client that sees everything, with
+        the socket ready — is sent without leaving the caller; anything else (a gap to fill from
+        the database, a filter, a socket that has to wait) goes through the outbox, in order.
+        """
+        if self.gone:
+            return
+        seq = message.get("seq")
+        if (
+            self._outbox
+            or not self._started
+            or self._sending is not None
+            or self._deliver_lock.locked()
+            or not self.verbatim
+            or message.get("ephemeral")
+            or seq != self.last_seq + 1
+        ):
+            self.offer(message, text)
+            return
+        self.last_seq = seq
+        try:
+            pending = run_eagerly(self.socket.send({"type": "websocket.send", "text": text}))
+        except Exception:  # the client has gone; the receiving side ends the connection
+            self.gone = True
+            return
+        if pending is not None:  # the socket has to wait: later messages queue behind this one
+            self._sending = pending
+            pending.add_done_callback(self._sent)
+
+    def _sent(self, pending: asyncio.Future[Any]) -> None:
+        self._sending = None
+        if pending.cancelled() or pending.exception() is not None:
+            self.gone = True
+        elif self._outbox and (self._drainer is None or self._drainer.done()):
+            self._drainer = asyncio.create_task(self._drain())
+
     async def deliver(self, message: dict[str, Any], text: str | None = None) -> None:
         """Send a published message once, in order, filling any gap from the database.
 
@@ -120,7 +160,7 @@ class LiveConnection:
         """
         if self.gone:
             return
-        if self._outbox or not self._started:  # messages queued before this one go first
+        if self._outbox or not self._started or self._sending is not None:  # queued ones go first
             self.offer(message, text)
             return
         try:
@@ -130,15 +170,17 @@ class LiveConnection:
             pass
 
     def offer(self, message: dict[str, Any], text: str | None = None) -> None:
-        """Queue a message for this socket's own sending task (used on busy channels)."""
+        """Queue a message for this socket's own sending task, behind what is already waiting."""
         if self.gone:
             return
         self._outbox.append((message, text))
-        if self._started and (self._drainer is None or self._drainer.done()):
+        if self._started and self._sending is None and (self._drainer is None or self._drainer.done()):
             self._drainer = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
         while self._outbox and not self.gone:
+            if self._sending is not None:  # a pushed message first; its callback drains on
+                return
             message, text = self._outbox.popleft()
             try:
                 async with self._deliver_lock:
@@ -251,6 +293,8 @@ class LiveConnection:
             catch_up.cancel()
             if self._drainer is not None:
                 self._drainer.cancel()
+            if self._sending is not None:
+                self._sending.cancel()
             try:
                 await self.fanout.leave(self.channel, self)
             except Exception:

@@ -3,13 +3,17 @@
 Litestar's channels plugin carries every published message to the workers that listen on its
 channel (in memory, or through Redis when several workers share the event). Within a worker the
 message then goes to each local socket of that channel. Subscribing once per channel instead of
-once per socket means one queue, one task and one decode per message and worker, whatever the
-number of sockets; a meeting room's two parties receive the very text that was published.
+once per socket means one decode per message and worker, whatever the number of sockets, and the
+sockets receive the very text that was published.
+
+The plugin hands a channel's messages to its subscriber (``put_nowait``); ours passes them on at
+once, without a queue and a task of its own in between. Each socket sends right away when it can
+(``LiveConnection.push``) and otherwise keeps the message in its own outbox, so a client that
+stops reading holds up nobody else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import Any, Protocol
@@ -22,26 +26,54 @@ from clockevents.live.hub import decode
 log = logging.getLogger(__name__)
 
 
-# Up to this many sockets on a channel (a meeting room's two parties) are served one after the
-# other by the channel's task; a busier channel hands each socket its own queue, so that a client
-# that stops reading cannot hold up everyone else's messages.
-DIRECT = 2
-
-
 class Receiver(Protocol):
-    async def deliver(self, message: dict[str, Any], text: str | None = None) -> None: ...
-
-    def offer(self, message: dict[str, Any], text: str | None = None) -> None: ...
+    def push(self, message: dict[str, Any], text: str) -> None: ...
 
 
 class _Channel:
-    __slots__ = ("name", "receivers", "subscriber", "task")
+    __slots__ = ("name", "receivers", "subscriber")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.receivers: list[Receiver] = []
-        self.subscriber: Subscriber | None = None
-        self.task: asyncio.Task[None] | None = None
+        self.subscriber: ChannelSubscriber | None = None
+
+    def dispatch(self, data: bytes) -> None:
+        try:
+            message = decode(data)
+        except msgspec.DecodeError:
+            log.warning("undecodable live message on %s dropped", self.name)
+            return
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        for receiver in tuple(self.receivers):
+            try:
+                receiver.push(message, text)
+            except Exception:  # one socket's failure must not stop the others
+                log.exception("delivering a live message on %s failed", self.name)
+
+
+class ChannelSubscriber(Subscriber):
+    """A subscriber that hands each message to its channel's sockets instead of queueing it."""
+
+    channel: _Channel | None = None
+    early: list[bytes] | None = None
+
+    def attach(self, channel: _Channel) -> None:
+        self.channel = channel
+        early, self.early = self.early or [], None
+        for data in early:  # what came while the subscription was being set up
+            channel.dispatch(data)
+
+    def put_nowait(self, item: bytes | None) -> bool:
+        if item is None:  # the plugin's end-of-subscription mark
+            return super().put_nowait(item)
+        if self.channel is None:
+            if self.early is None:
+                self.early = []
+            self.early.append(item)
+        else:
+            self.channel.dispatch(item)
+        return True
 
 
 class Fanout:
@@ -64,11 +96,13 @@ class Fanout:
         channel = self._channels[name] = _Channel(name)
         channel.receivers.append(receiver)
         subscriber = await self.plugin.subscribe([name])
+        if not isinstance(subscriber, ChannelSubscriber):
+            raise TypeError("the channels plugin needs subscriber_class=ChannelSubscriber")
         if self._channels.get(name) is not channel:  # everyone left while it was subscribing
             await self.plugin.unsubscribe(subscriber)
             return
         channel.subscriber = subscriber
-        channel.task = asyncio.create_task(self._pump(channel), name=f"live-fanout {name}")
+        subscriber.attach(channel)
 
     async def leave(self, name: str, receiver: Receiver) -> None:
         """Stop delivering to ``receiver``; the last one to leave ends the worker's subscription."""
@@ -80,29 +114,5 @@ class Fanout:
         if channel.receivers:
             return
         del self._channels[name]  # a socket joining from now on subscribes afresh
-        if channel.task is not None:
-            channel.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await channel.task
         if channel.subscriber is not None:
             await self.plugin.unsubscribe(channel.subscriber)
-
-    async def _pump(self, channel: _Channel) -> None:
-        assert channel.subscriber is not None
-        async for data in channel.subscriber.iter_events():
-            try:
-                message = decode(data)
-            except msgspec.DecodeError:
-                log.warning("undecodable live message on %s dropped", channel.name)
-                continue
-            text = data.decode() if isinstance(data, bytes) else str(data)
-            receivers = tuple(channel.receivers)
-            if len(receivers) > DIRECT:
-                for receiver in receivers:
-                    receiver.offer(message, text)
-                continue
-            for receiver in receivers:
-                try:
-                    await receiver.deliver(message, text)
-                except Exception:  # one socket's failure must not stop the others
-                    log.exception("delivering a live message on %s failed", channel.name)

@@ -15,26 +15,33 @@ def _cycle() -> weakref.ref[_Node]:
     return weakref.ref(a)
 
 
-def test_young_pass_freezes_survivors_and_full_pass_reclaims_frozen_cycles() -> None:
+def test_frozen_cycles_wait_for_the_full_pass_which_reclaims_them() -> None:
     collector = Collector()
     try:
-        collector.settle(full=True)
-        kept = _Node()
-        garbage = _cycle()
-        collector.settle()  # young pass: the new cycle is garbage already and goes
-        assert garbage() is None
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
-        assert any(obj is kept for obj in gc.get_objects()) is False  # frozen objects are not tracked
+        collector.full_pass()
+        early = _cycle()
+        collector.full_pass()  # garbage at a full pass goes
+        assert early() is None
 
         late = _cycle()
-        survivor = late()
-        collector.settle()  # the cycle is still referenced: it survives and is frozen
-        del survivor
+        collector.freeze()  # frozen as it is, garbage included
+        assert gc.get_freeze_count() > 0
         gc.collect()  # an automatic-style pass does not reach frozen objects
         assert late() is not None
-        collector.settle(full=True)  # the full pass thaws, collects, and freezes again
+        collector.full_pass()  # the full pass thaws, collects, and freezes again
         assert late() is None
-        assert (collector.passes, collector.full_passes) == (4, 2)
+        assert (collector.freezes, collector.full_passes) == (1, 3)
+    finally:
+        gc.unfreeze()
+
+
+def test_frozen_objects_are_still_freed_when_nothing_refers_to_them() -> None:
+    collector = Collector()
+    try:
+        node = _Node()
+        ref = weakref.ref(node)
+        collector.freeze()
+        del node  # no cycle: reference counting frees it whatever the generation
+        assert ref() is None
     finally:
         gc.unfreeze()
