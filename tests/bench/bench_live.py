@@ -400,6 +400,9 @@ def show(label: str, result: dict[str, Any]) -> None:
     print(f"{label:24}{fmt(result)}", flush=True)
     if result["first_error"]:
         print(f"{'':24}first error: {result['first_error'][:200]}", flush=True)
+    seconds = result.get("p99_by_second_ms") or []
+    if seconds:
+        print(f"{'':24}p99 of each second's messages, ms: {' '.join(f'{v:g}' for v in seconds)}", flush=True)
 
 
 def ok(result: dict[str, Any]) -> bool:

@@ -14,6 +14,7 @@ import resource
 import signal
 import sys
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class Tally:
     sent: list[int] = field(default_factory=list)  # per connection: messages sent
     got: list[set[int]] = field(default_factory=list)  # per connection: message numbers from the partner
     latencies: list[float] = field(default_factory=list)
+    by_second: defaultdict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     in_window: int = 0
     connect_errors: int = 0
     closed_early: int = 0
@@ -73,6 +75,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
         partner = i ^ 1
         got = tally.got[i]
         latencies = tally.latencies
+        by_second = tally.by_second
         try:
             async for raw in ws:
                 now = time.perf_counter()
@@ -83,6 +86,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
                     if int(sender) == partner:
                         got.add(int(k))
                         latencies.append(now - float(stamp))
+                        by_second[int(k)].append(now - float(stamp))
                         if window[0] <= now <= window[1]:
                             tally.in_window += 1
                 elif kind == "snapshot":
@@ -192,6 +196,10 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": tally.connect_errors + tally.closed_early + tally.server_errors,
         "first_error": tally.first_error,
         "steady_cpu": steady_cpu,
+        # p99 of the messages sent in each second of the run: a stall shows as one bad second
+        "p99_by_second_ms": [
+            round(1000 * sorted(v)[int(0.99 * (len(v) - 1))], 1) for _, v in sorted(tally.by_second.items())
+        ],
     }
 
 
