@@ -28,6 +28,7 @@ from web.collector import Collector
 from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
 from web.input_guard import reject_impossible_input
+from web.live.channels import NamespacedRedisBackend, namespace_for
 from web.live.fanout import ChannelSubscriber, Fanout
 from web.security import security_headers
 from web.templating import configure_environment
@@ -52,12 +53,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     async def publish_stored(messages: list[tuple[bytes, str]]) -> None:
-        """A stored batch, in order. In memory straight to the backend (the plugin's publishing
-        queue would only add a hop); through Redis by the plugin's queue, so that the writer
-        does not wait for Redis before its next batch."""
+        """A stored batch, in order: in memory straight to the backend (the plugin's publishing
+        queue would only add a hop), to Redis as one pipeline."""
         if isinstance(backend, MemoryChannelsBackend):
             for data, channel in messages:
                 await backend.publish(data, [channel])
+        elif isinstance(backend, NamespacedRedisBackend):
+            await backend.publish_many(messages)  # one round trip for the batch
         else:
             for data, channel in messages:
                 channels.publish(data, channel)
@@ -137,8 +139,6 @@ def _channels_backend(settings: Settings) -> ChannelsBackend:
     """A fresh backend per app: a Redis backend cannot be reused after shutdown."""
     if settings.redis_url:
         from redis.asyncio import Redis
-
-        from web.live.channels import NamespacedRedisBackend, namespace_for
 
         return NamespacedRedisBackend(
             redis=Redis.from_url(settings.redis_url), namespace=namespace_for(settings.database_url)

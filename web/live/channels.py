@@ -7,6 +7,11 @@ Two things Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
   or two test runs, sharing a Redis would hear each other's rooms; a message from elsewhere with
   a larger ``seq`` would even make a connection skip the real ones. Every name gets a namespace
   derived from the database URL: workers that share a database share channels, no one else.
+- Reading: the base class checks each incoming message against the set difference of all
+  subscribed and leaving channels, built anew per message — with a thousand rooms that was most
+  of a worker's time. Membership is checked directly here.
+- Publishing: the base class runs a Lua script per message, one round trip each; the hub's
+  batches go out as one pipeline of PUBLISH commands.
 - redis-py's ``PubSub`` opens its connection on the first command. Concurrent first subscribes
   (many sockets connecting at once) each open one, and only the last is ever read: rooms
   subscribed on the others never receive anything. Subscribes and unsubscribes go one at a time.
@@ -49,7 +54,24 @@ class NamespacedRedisBackend(RedisChannelsPubSubBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         await super().publish(data, [self.namespace + c for c in channels])
 
+    async def publish_many(self, messages: list[tuple[bytes, str]]) -> None:
+        """Publish each ``(data, channel)`` in order, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for data, channel in messages:
+                pipe.publish(self.namespace + channel, data)
+            await pipe.execute()
+
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         cut = len(self.namespace)
-        async for channel, data in super().stream_events():
-            yield channel[cut:], data
+        pubsub = self._pub_sub
+        while True:
+            await self._has_subscribed.wait()
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
+            )
+            if message is None:
+                continue
+            channel: bytes = message["channel"]
+            # Redis may still deliver on a channel being unsubscribed: those are left out.
+            if channel in pubsub.channels and channel not in pubsub.pending_unsubscribe_channels:
+                yield channel[cut:].decode(), message["data"]
