@@ -118,9 +118,9 @@ class LiveConnection:
     def push(self, message: dict[str, Any], text: str) -> None:
         """A message just published on the channel: sent at once when nothing is ahead of it.
 
-        The common case — the next message in sequence, for a client that sees everything, with
-        the socket ready — is sent without leaving the caller; anything else (a gap to fill from
-        the database, a filter, a socket that has to wait) goes through the outbox, in order.
+        The common case — the next message in sequence, with the socket ready — is sent (or, for
+        a client that may not see it, skipped) without leaving the caller; anything else (a gap
+        to fill from the database, a socket that has to wait) goes through the outbox, in order.
         """
         if self.gone:
             return
@@ -130,12 +130,16 @@ class LiveConnection:
             or not self._started
             or self._sending is not None
             or self._deliver_lock.locked()
-            or not self.verbatim
             or message.get("ephemeral")
             or seq != self.last_seq + 1
         ):
             self.offer(message, text)
             return
+        if not self.verbatim:
+            if not self.sees(message):
+                self.last_seq = seq
+                return
+            text = encode(self.present(message)).decode()
         self.last_seq = seq
         try:
             pending = run_eagerly(self.socket.send({"type": "websocket.send", "text": text}))
