@@ -277,8 +277,11 @@ def _improve(model: Model, shared: _Shared, deadline: float, workers: int, seed:
         if not known:
             _first_schedule(model, shared, deadline, workers, hint)
     # Core-guided search first: it proves the variants whose optimum lies far above the simple
-    # bounds within seconds; then plain branching, which finds the last schedules far sooner.
+    # bounds (fixed meetings force many breaks), and there it keeps the whole time; elsewhere
+    # plain branching follows, which finds the last schedules far sooner.
     core_until = time.monotonic() + min(CORE_SECONDS, CORE_SHARE * shared.left(deadline))
+    if any(m.fixed_slot is not None for m in model.problem.meetings):
+        core_until = deadline
     for core in (True, False):
         if shared.done.is_set() or shared.left(deadline) <= 0.05:
             return
