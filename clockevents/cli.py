@@ -18,6 +18,15 @@ from clockevents.settings import Settings
 
 T = TypeVar("T")
 
+# How uvicorn serves the app (``run`` here, and the live benchmark, which must measure the same).
+APP = "web.app:app_from_env"
+SERVER_OPTIONS: dict[str, Any] = {
+    "factory": True,
+    # No per-message compression on the WebSockets: live messages are a few hundred bytes, where
+    # deflate saves little and costs CPU on every frame and a compressor's memory per socket.
+    "ws_per_message_deflate": False,
+}
+
 
 def fail(message: str) -> None:
     """One line on stderr and exit code 2: the CLI's answer to bad input."""
@@ -153,8 +162,7 @@ def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool)
         click.echo("demo logins: organiser@clock-demo.example, participant1@clock-demo.example, …")
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     click.echo(f"serving on http://{host}:{port}")
-    uvicorn_kwargs: dict[str, Any] = {"host": host, "port": port, "factory": True, "workers": workers}
-    uvicorn.run("web.app:app_from_env", **uvicorn_kwargs)
+    uvicorn.run(APP, host=host, port=port, workers=workers, **SERVER_OPTIONS)
 
 
 @main.command()

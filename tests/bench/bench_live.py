@@ -214,10 +214,12 @@ def serve_main(argv: list[str]) -> None:
     raise_file_limit()
     import uvicorn
 
+    from clockevents.cli import APP, SERVER_OPTIONS
+
     def run() -> None:
         uvicorn.run(
-            "web.app:app_from_env",
-            factory=True,
+            APP,
+            **SERVER_OPTIONS,
             host="127.0.0.1",
             port=args.port,
             log_level="warning",
