@@ -1,0 +1,51 @@
+"""The hub's writer: numbers per channel in order, stored before they are published, either commit mode."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clockevents.db import create_engine, create_session_factory
+from clockevents.live.hub import LiveHub, decode
+from clockevents.settings import Settings
+from tests.integration.live.conftest import Room
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["asynchronous-commit", "durable-commit"])
+async def test_concurrent_posts_get_consecutive_numbers_and_are_stored_before_published(
+    settings: Settings, room: Room, db: AsyncSession, durable: bool
+) -> None:
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    published: list[tuple[str, dict[str, object]]] = []
+
+    async def publish_batch(messages: list[tuple[bytes, str]]) -> None:
+        # When a batch is published, every message of it is already in the database.
+        async with factory() as check:
+            for data, channel in messages:
+                message = decode(data)
+                stored = await hub.history(check, channel, after=message["seq"] - 1)
+                assert stored[0]["seq"] == message["seq"]
+                published.append((channel, message))
+
+    hub = LiveHub(factory, publish_batch=publish_batch, durable_commit=durable)
+    await hub.start()
+    try:
+        event_id = room.event.id
+        posts = [hub.post("meeting:a", event_id, "chat", {"text": f"a{i}"}) for i in range(20)]
+        posts += [hub.post("meeting:b", event_id, "chat", {"text": f"b{i}"}) for i in range(5)]
+        answers = await asyncio.gather(*posts)
+    finally:
+        await hub.stop()
+        await engine.dispose()
+
+    assert sorted(m["seq"] for m in answers[:20]) == list(range(1, 21))
+    assert sorted(m["seq"] for m in answers[20:]) == list(range(1, 6))
+    # Published in sequence on each channel, exactly the answers the senders got.
+    for channel, count in (("meeting:a", 20), ("meeting:b", 5)):
+        seqs = [m["seq"] for c, m in published if c == channel]
+        assert seqs == list(range(1, count + 1))
+    stored = await hub.history(db, "meeting:a")
+    assert [(m["seq"], m["text"]) for m in stored] == sorted((m["seq"], m["text"]) for m in answers[:20])
