@@ -36,13 +36,10 @@ import asyncio
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.bench.live_load import cpu_seconds, raise_file_limit  # noqa: E402
+from tests.bench.live_servers import Processes, free_port, wait_ready  # noqa: E402
 
 BAR_THROUGHPUT = 0.90
 BAR_P99 = 2.0
@@ -61,12 +59,6 @@ BAR_CLUSTER_P99 = 3.0
 CAPACITY_P99_MS = 200.0
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-secret-key-not-for-production"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # seeding ------------------------------------------------------------------------------------
@@ -202,102 +194,6 @@ async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
     return [(mid, tokens[2 * r], tokens[2 * r + 1]) for r, mid in enumerate(meeting_ids)]
 
 
-# the server of ours, as its own process --------------------------------------------------------
-
-
-def serve_main(argv: list[str]) -> None:
-    """``bench_live.py serve --port P``: one uvicorn worker of our app (cProfile with --profile FILE)."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--profile", default="")
-    args = parser.parse_args(argv)
-    raise_file_limit()
-    import uvicorn
-
-    from clockevents.cli import APP, SERVER_OPTIONS
-
-    def run() -> None:
-        uvicorn.run(
-            APP,
-            **SERVER_OPTIONS,
-            host="127.0.0.1",
-            port=args.port,
-            log_level="warning",
-            backlog=4096,
-        )
-
-    if not args.profile:
-        run()
-        return
-    import cProfile
-
-    # The load generator sends SIGUSR1 when the steady state begins and SIGUSR2 when it ends, so
-    # the profile holds the chat traffic only (not the connecting); CPU time, not wall time, so
-    # that other processes on the machine do not count.
-    profiler = cProfile.Profile(time.process_time)
-
-    def begin(*_: Any) -> None:
-        profiler.enable()
-
-    def end(*_: Any) -> None:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
-
-    signal.signal(signal.SIGUSR1, begin)
-    signal.signal(signal.SIGUSR2, end)
-    run()
-
-
-# orchestration ------------------------------------------------------------------------------
-
-
-class Processes:
-    """Child processes of one measurement, ended (TERM, then KILL) when it is over."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.running: list[tuple[subprocess.Popen[bytes], Any]] = []
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        self.running.append((proc, log))
-        return proc
-
-    def stop(self) -> None:
-        for proc, _ in self.running:
-            if proc.poll() is None:  # SIGINT: uvicorn re-raises it after a clean shutdown, so the
-                proc.send_signal(signal.SIGINT)  # profile (a ``finally``) is still written
-        for proc, log in self.running:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                print(f"  (process {proc.pid} did not stop within 60 s: killed)", flush=True)
-                proc.kill()
-                proc.wait()
-            log.close()
-        self.running.clear()
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes], http: bool, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
-        try:
-            if http:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            else:
-                with socket.create_connection(("127.0.0.1", port), timeout=2):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not start within {timeout} s")
-
-
 @dataclass
 class Bench:
     database_url: str
@@ -369,7 +265,7 @@ class Bench:
         ports = [free_port() for _ in range(workers)]
         try:
             for port in ports:
-                cmd = [sys.executable, str(Path(__file__)), "serve", "--port", str(port)]
+                cmd = [sys.executable, str(HERE / "live_servers.py"), "--port", str(port)]
                 if self.profile is not None:
                     self.profile.mkdir(parents=True, exist_ok=True)
                     cmd += ["--profile", str(self.profile / f"{port}.pstats")]
@@ -513,7 +409,4 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve_main(sys.argv[2:])
-    else:
-        sys.exit(main())
+    sys.exit(main())
