@@ -5,7 +5,8 @@ Organisers create, edit and delete them; approved participants register for them
 takes its slots away from one-to-one scheduling for its registered attendees and its presenter
 (:func:`blocked_slots` is what the agenda builder, self-booking and moving a meeting ask).
 
-The room itself (access, snapshot, chat, questions, votes) is in :mod:`clockevents.live.workshop_room`.
+Registering for them is in :mod:`clockevents.live.workshop_registration`; the room itself (access,
+snapshot, chat, questions, votes) is in :mod:`clockevents.live.workshop_room`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda.models import MeetingSeat
-from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from clockevents.errors import NotAuthenticated, NotFound, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import require_organiser
 from clockevents.live.models import (
@@ -28,7 +28,7 @@ from clockevents.live.models import (
     WorkshopRegistration,
     WorkshopSlot,
 )
-from clockevents.matchmaking.parties import Party, load_parties, lock_participants, own_participant
+from clockevents.matchmaking.parties import Party, load_parties, own_participant
 from clockevents.registration.models import Participant
 
 TITLE_MAX = 200
@@ -133,7 +133,7 @@ async def slot_choices(db: AsyncSession, event: Event) -> list[Slot]:
     return list(await db.scalars(select(Slot).where(Slot.event_id == event.id).order_by(Slot.index)))
 
 
-async def _slots_of(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, list[Slot]]:
+async def slots_of(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, list[Slot]]:
     found: dict[int, list[Slot]] = {wid: [] for wid in workshop_ids}
     if not workshop_ids:
         return found
@@ -148,7 +148,7 @@ async def _slots_of(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int
     return found
 
 
-async def _counts(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, int]:
+async def attendee_counts(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, int]:
     if not workshop_ids:
         return {}
     rows = await db.execute(
@@ -161,8 +161,8 @@ async def _counts(db: AsyncSession, workshop_ids: Collection[int]) -> dict[int, 
 
 async def views_of(db: AsyncSession, workshops: list[Workshop], me: Participant | None) -> list[WorkshopView]:
     ids = [w.id for w in workshops]
-    slots = await _slots_of(db, ids)
-    counts = await _counts(db, ids)
+    slots = await slots_of(db, ids)
+    counts = await attendee_counts(db, ids)
     presenters = await load_parties(db, [w.presenter_id for w in workshops if w.presenter_id is not None])
     mine: set[int] = set()
     if me is not None and ids:
@@ -291,7 +291,7 @@ async def _clean(
         else:
             values["capacity"] = number
             if workshop is not None:
-                taken = (await _counts(db, [workshop.id])).get(workshop.id, 0)
+                taken = (await attendee_counts(db, [workshop.id])).get(workshop.id, 0)
                 if number < taken:
                     errors["capacity"] = (
                         f"{taken} people are already registered: the capacity cannot be lower."
@@ -433,116 +433,3 @@ async def delete_workshop(db: AsyncSession, workshop_id: int, user: User | None)
     await db.delete(workshop)
     await db.flush()
     return event
-
-
-# ---------------------------------------------------------------------------------------------
-# Participants: register, unregister
-
-
-async def _lock_workshop(db: AsyncSession, workshop: Workshop) -> None:
-    """Serialise registrations of one workshop so the capacity holds under concurrent clicks."""
-    if db.get_bind().dialect.name == "sqlite":
-        # No row locks: a no-op write takes the database's write lock now, before the count.
-        await db.execute(
-            update(Workshop)
-            .where(Workshop.id == workshop.id)
-            .values(capacity=Workshop.capacity)
-            .execution_options(synchronize_session=False)
-        )
-        return
-    await db.execute(select(Workshop.id).where(Workshop.id == workshop.id).with_for_update())
-
-
-async def _attendee(db: AsyncSession, workshop: Workshop, user: User | None) -> tuple[Event, Participant]:
-    if user is None:
-        raise NotAuthenticated()
-    event = await db.get(Event, workshop.event_id)
-    assert event is not None
-    me = await own_participant(db, event, user)
-    if me is None or me.status != "approved":
-        raise PermissionDenied("Only the event's approved participants may register for its workshops.")
-    return event, me
-
-
-async def register(db: AsyncSession, workshop_id: int, user: User | None) -> WorkshopView:
-    """Register the caller for the workshop (again: nothing changes).
-
-    Refused when the workshop is full, when the caller presents it, and when the caller already
-    has a one-to-one meeting (held or scheduled) or another workshop in one of its slots.
-    """
-    workshop = await get_workshop(db, workshop_id)
-    event, me = await _attendee(db, workshop, user)
-    if workshop.presenter_id == me.id:
-        raise Conflict("You present this workshop: you need no registration.")
-    await lock_participants(db, me.id)  # the same lock self-booking takes before it checks seats
-    await _lock_workshop(db, workshop)
-    already = await db.scalar(
-        select(WorkshopRegistration.id).where(
-            WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.participant_id == me.id
-        )
-    )
-    if already is None:
-        slots = (await _slots_of(db, [workshop.id]))[workshop.id]
-        await _check_free_for(db, event, me, workshop, slots)
-        taken = (await _counts(db, [workshop.id])).get(workshop.id, 0)
-        if workshop.capacity is not None and taken >= workshop.capacity:
-            raise Conflict("This workshop is full.", {"workshop": "This workshop is full."})
-        try:
-            async with db.begin_nested():
-                db.add(WorkshopRegistration(workshop_id=workshop.id, participant_id=me.id))
-                await db.flush()
-        except IntegrityError:  # the same person's second click won the race: registered either way
-            pass
-    return (await views_of(db, [workshop], me))[0]
-
-
-async def _check_free_for(
-    db: AsyncSession, event: Event, me: Participant, workshop: Workshop, slots: list[Slot]
-) -> None:
-    from clockevents.agenda.meetings import zone_of
-
-    zone = zone_of(event.timezone)
-    by_id = {s.id: s for s in slots}
-    seat = await db.scalar(
-        select(MeetingSeat.slot_id)
-        .where(MeetingSeat.participant_id == me.id, MeetingSeat.slot_id.in_(list(by_id)))
-        .limit(1)
-    )
-    if seat is not None:
-        when = by_id[seat].starts_at.astimezone(zone).strftime("%a %d %b, %H:%M")
-        message = (
-            f"You already have a meeting in this workshop's slot ({when}). "
-            "Cancel or move that meeting first, or choose another workshop."
-        )
-        raise Conflict(message, {"workshop": message})
-    clash = await db.scalar(
-        select(Workshop.title)
-        .join(WorkshopSlot, WorkshopSlot.workshop_id == Workshop.id)
-        .outerjoin(
-            WorkshopRegistration,
-            (WorkshopRegistration.workshop_id == Workshop.id)
-            & (WorkshopRegistration.participant_id == me.id),
-        )
-        .where(
-            Workshop.id != workshop.id,
-            WorkshopSlot.slot_id.in_(list(by_id)),
-            (WorkshopRegistration.id.is_not(None)) | (Workshop.presenter_id == me.id),
-        )
-        .limit(1)
-    )
-    if clash is not None:
-        message = f"You are already in the workshop “{clash}” at the same time."
-        raise Conflict(message, {"workshop": message})
-
-
-async def unregister(db: AsyncSession, workshop_id: int, user: User | None) -> WorkshopView:
-    """Withdraw the caller's registration (when there is none: nothing changes)."""
-    workshop = await get_workshop(db, workshop_id)
-    _event, me = await _attendee(db, workshop, user)
-    await db.execute(
-        delete(WorkshopRegistration).where(
-            WorkshopRegistration.workshop_id == workshop.id, WorkshopRegistration.participant_id == me.id
-        )
-    )
-    await db.flush()
-    return (await views_of(db, [workshop], me))[0]

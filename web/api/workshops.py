@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.events.services import get_visible_event
-from clockevents.live import workshops
+from clockevents.live import workshop_registration, workshops
 from clockevents.live.hub import iso
 from web.auth import requires_login
 
@@ -134,7 +134,7 @@ async def delete_workshop(workshop_id: int, db: AsyncSession, user: User) -> Non
 )
 async def register(workshop_id: int, db: AsyncSession, user: User) -> WorkshopOut:
     """Register for a workshop (approved participants); 409 when it is full or a slot is taken."""
-    return workshop_out(await workshops.register(db, workshop_id, user))
+    return workshop_out(await workshop_registration.register(db, workshop_id, user))
 
 
 @delete(
@@ -146,7 +146,7 @@ async def register(workshop_id: int, db: AsyncSession, user: User) -> WorkshopOu
 )
 async def unregister(workshop_id: int, db: AsyncSession, user: User) -> WorkshopOut:
     """Withdraw from a workshop (a no-op when not registered)."""
-    return workshop_out(await workshops.unregister(db, workshop_id, user))
+    return workshop_out(await workshop_registration.unregister(db, workshop_id, user))
 
 
 routes = [

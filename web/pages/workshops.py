@@ -15,7 +15,7 @@ from clockevents.errors import DomainError, NotFound
 from clockevents.events.models import Event
 from clockevents.events.permissions import Access, access_for, require_organiser
 from clockevents.events.services import get_visible_event
-from clockevents.live import workshop_room, workshops
+from clockevents.live import workshop_registration, workshop_room, workshops
 from clockevents.matchmaking.parties import approved_parties
 from web.auth import requires_login
 from web.forms import many, read_form, text
@@ -189,9 +189,9 @@ async def _change_registration(db: AsyncSession, workshop_id: int, user: User, j
     event = await workshops.event_of(db, workshop)
     try:
         if join:
-            await workshops.register(db, workshop_id, user)
+            await workshop_registration.register(db, workshop_id, user)
         else:
-            await workshops.unregister(db, workshop_id, user)
+            await workshop_registration.unregister(db, workshop_id, user)
     except DomainError as exc:
         return await _list_page(db, event, user, exc.message, exc.status)  # type: ignore[return-value]
     return Redirect(f"/events/{event.slug}/workshops")

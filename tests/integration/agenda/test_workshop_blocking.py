@@ -14,7 +14,7 @@ from clockevents.agenda.changes import move_meeting
 from clockevents.agenda.problem import build_problem
 from clockevents.errors import Conflict, ValidationFailed
 from clockevents.events.models import Event, Slot
-from clockevents.live import workshops
+from clockevents.live import workshop_registration, workshops
 from clockevents.matchmaking import services
 from clockevents.matchmaking.booking import free_slots
 from clockevents.registration.models import Participant
@@ -52,7 +52,7 @@ async def scene(db: AsyncSession) -> Scene:
     workshop = await workshops.create_workshop(
         db, event, owner, {"title": "Graphene coatings", "presenter_id": presenter.id, "slots": [1, 2]}
     )
-    await workshops.register(db, workshop.id, attendee_user)
+    await workshop_registration.register(db, workshop.id, attendee_user)
     await db.commit()
     return Scene(owner, event, presenter, attendee, other, attendee_user, other_user, workshop.id)
 
@@ -70,7 +70,7 @@ async def test_builder_marks_workshop_slots_unavailable_for_attendee_and_present
 
 
 async def test_builder_frees_the_slots_once_the_attendee_unregisters(db: AsyncSession, scene: Scene) -> None:
-    await workshops.unregister(db, scene.workshop_id, scene.attendee_user)
+    await workshop_registration.unregister(db, scene.workshop_id, scene.attendee_user)
     await db.commit()
     built = await build_problem(db, scene.event)
     unavailable = {p.id: set(p.unavailable) for p in built.problem.participants}
@@ -117,7 +117,7 @@ async def test_registration_refused_with_a_meeting_in_a_workshop_slot(db: AsyncS
     request = await make_request(db, scene.other, third)
     await make_meeting(db, request, await slot_at(db, scene.event, 2))
     with pytest.raises(Conflict) as caught:
-        await workshops.register(db, scene.workshop_id, scene.other_user)
+        await workshop_registration.register(db, scene.workshop_id, scene.other_user)
     assert caught.value.fields["workshop"].startswith("You already have a meeting in this workshop's slot (")
     view = await workshops.workshop_view(
         db, await workshops.get_workshop(db, scene.workshop_id), scene.other_user
@@ -153,7 +153,7 @@ async def test_publish_refuses_a_build_that_predates_a_workshop_registration(
             scene.owner,
             {"title": "Late talk", "presenter_id": scene.presenter.id, "slots": [3]},
         )
-        await workshops.register(db, late.id, scene.other_user)
+        await workshop_registration.register(db, late.id, scene.other_user)
         await db.commit()
         async with factory() as session:
             with pytest.raises(Conflict) as refused:

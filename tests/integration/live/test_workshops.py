@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.db import create_engine, create_session_factory
 from clockevents.errors import Conflict, PermissionDenied, ValidationFailed
-from clockevents.live import workshop_room, workshops
+from clockevents.live import workshop_registration, workshop_room, workshops
 from clockevents.live.models import WorkshopRegistration
 from clockevents.settings import Settings
 from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
@@ -208,7 +208,7 @@ async def test_registration_refused_for_a_clashing_workshop(db: AsyncSession, sc
         db, scene.event, scene.organiser, {"title": "Nautical", "presenter_id": scene.cy.id, "slots": [2]}
     )
     with pytest.raises(Conflict) as caught:
-        await workshops.register(db, other.id, scene.ada_user)
+        await workshop_registration.register(db, other.id, scene.ada_user)
     assert caught.value.message == "You are already in the workshop “Graphene in coatings” at the same time."
     with pytest.raises(PermissionDenied):
         await workshop_room.workshop_access(db, scene.cy_user, scene.workshop_id)
@@ -217,7 +217,7 @@ async def test_registration_refused_for_a_clashing_workshop(db: AsyncSession, sc
 async def test_concurrent_registrations_for_the_last_place_let_one_in(
     db: AsyncSession, scene: Scene, settings: Settings
 ) -> None:
-    await workshops.unregister(db, scene.workshop_id, scene.bo_user)
+    await workshop_registration.unregister(db, scene.workshop_id, scene.bo_user)
     dan_user = await make_user(db, name="Dan")
     await make_participant(db, scene.event, user=dan_user)
     await db.commit()
@@ -227,7 +227,7 @@ async def test_concurrent_registrations_for_the_last_place_let_one_in(
     async def attempt(user: User) -> str:
         async with factory() as session:
             try:
-                await workshops.register(session, scene.workshop_id, user)
+                await workshop_registration.register(session, scene.workshop_id, user)
                 await session.commit()
             except Conflict as exc:
                 await session.rollback()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.accounts.services import issue_token
 from clockevents.events.models import Event
-from clockevents.live import workshops
+from clockevents.live import workshop_registration, workshops
 from clockevents.registration.models import Participant
 from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
 from tests.factories.accounts import make_user
@@ -54,8 +54,8 @@ async def scene(db: AsyncSession) -> Scene:
         organiser,
         {"title": "Graphene in coatings", "presenter_id": people["pia"].id, "slots": [1, 2], "capacity": 2},
     )
-    await workshops.register(db, workshop.id, users["ada"])
-    await workshops.register(db, workshop.id, users["bo"])
+    await workshop_registration.register(db, workshop.id, users["ada"])
+    await workshop_registration.register(db, workshop.id, users["bo"])
     await db.commit()
     return Scene(
         event,
