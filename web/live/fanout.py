@@ -83,10 +83,6 @@ class Fanout:
         self.plugin = plugin
         self._channels: dict[str, _Channel] = {}
 
-    def receivers(self, name: str) -> int:
-        channel = self._channels.get(name)
-        return len(channel.receivers) if channel else 0
-
     async def join(self, name: str, receiver: Receiver) -> None:
         """Start delivering ``name``'s messages to ``receiver`` (subscribing the worker if needed)."""
         channel = self._channels.get(name)
