@@ -192,7 +192,11 @@ def pair_lower_bounds(
 
 
 def combined_lower_bound(
-    single: dict[str, int], pairs: dict[tuple[str, str], int], spread: int | None, upper: dict[str, int]
+    single: dict[str, int],
+    pairs: dict[tuple[str, str], int],
+    spread: int | None,
+    upper: dict[str, int],
+    time_limit: float = 2.0,
 ) -> int:
     """Least total of per-participant break counts meeting every single and pair bound (and the
     spread rule); -1 if none exists."""
@@ -210,7 +214,7 @@ def combined_lower_bound(
     cp.minimize(sum(b.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 2.0
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     status = solver.solve(cp)
     if status == cp_model.INFEASIBLE:
         return -1

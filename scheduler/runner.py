@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,12 @@ def configure(
         setattr(p, key, value)
 
 
+# How long past its budget a solve may run before the caller stops waiting for it. CP-SAT checks
+# its time limit between steps, and some steps (core-guided search, presolve on a big model) can
+# run on for tens of seconds: past this grace the caller takes what the callback has reported.
+GRACE_SECONDS = 0.3
+
+
 def run(
     model: Model,
     cp: cp_model.CpModel,
@@ -86,30 +93,41 @@ def run(
     also_cancel: threading.Event | None = None,
     **extra: Any,
 ) -> Outcome:
-    """Solve `cp` (the model or a clone of it); setting `cancel` (or `also_cancel`) stops it early."""
+    """Solve `cp` (the model or a clone of it); setting `cancel` (or `also_cancel`) stops it early.
+
+    Returns within `time_limit` + GRACE_SECONDS (+ one poll) whatever the solver does: a solve
+    that outlives that is stopped and left to finish on its own, and counts as UNKNOWN.
+    """
+    if cancel.is_set() or time_limit <= 0:
+        return Outcome(cp_model.UNKNOWN, None, 0.0, 0.0)
     solver = cp_model.CpSolver()
     configure(solver, time_limit, workers, **extra)
     if on_bound is not None:
         solver.best_bound_callback = on_bound
+    callback = _Callback(model, on_solution, cancel)
+    result: list[int] = []
     finished = threading.Event()
 
-    def watch() -> None:
-        # Poll so that cancellation lands even while no solution arrives.
-        while not finished.is_set():
-            if cancel.wait(0.05) or (also_cancel is not None and also_cancel.is_set()):
-                if not finished.is_set():
-                    solver.stop_search()
-                return
+    def solve() -> None:
+        try:
+            result.append(solver.solve(cp, callback))
+        finally:
+            finished.set()
 
-    if cancel.is_set():
-        return Outcome(cp_model.UNKNOWN, None, 0.0, 0.0)
-    # Not joined: the watcher notices `finished` within one poll and ends by itself, and waiting
-    # for it would add that latency to every solve.
-    threading.Thread(target=watch, daemon=True).start()
-    try:
-        status = solver.solve(cp, _Callback(model, on_solution, cancel))
-    finally:
-        finished.set()
+    # The solve runs in a thread of its own so that this one can keep the deadline; CP-SAT
+    # releases the GIL while it searches.
+    threading.Thread(target=solve, daemon=True).start()
+    hard = time.monotonic() + time_limit + GRACE_SECONDS
+    stopped = False
+    while not finished.wait(0.05):
+        late = time.monotonic() >= hard
+        if not stopped and (late or cancel.is_set() or (also_cancel is not None and also_cancel.is_set())):
+            solver.stop_search()
+            stopped = True
+            hard = time.monotonic() + GRACE_SECONDS if late else min(hard, time.monotonic() + GRACE_SECONDS)
+        elif late:
+            return Outcome(cp_model.UNKNOWN, None, 0.0, 0.0)  # abandoned: it stops on its own
+    status = result[0] if result else cp_model.UNKNOWN
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return Outcome(
         status=status,

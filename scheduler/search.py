@@ -320,7 +320,8 @@ def _min_breaks(
         improver = threading.Thread(target=_improve, args=(model, shared, deadline, workers - 1))
         improver.start()
         _prove(model, shared, deadline, 1, lower)
-        improver.join()
+        # Each of its solves keeps the deadline (scheduler.runner); the timeout is a backstop.
+        improver.join(max(0.0, shared.left(deadline)) + 1.0)
     else:
         _prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1, lower)
         if not shared.done.is_set():
@@ -384,7 +385,7 @@ def solve_model(
             lower = {p: max(lb, floor) for p, lb in lower.items()}
         pairs = pair_lower_bounds(problem, domains, lower, time_limit=min(3.0, time_limit * 0.05))
         upper = _most_breaks(problem)
-        total = combined_lower_bound(lower, pairs, spread, upper)
+        total = combined_lower_bound(lower, pairs, spread, upper, min(2.0, 0.05 * time_limit))
         if total < 0:
             return _finish(problem, "infeasible", None, None, started, domains)
         model = build(problem, schedule_all=True)
