@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from clockevents.db import create_engine, create_session_factory
 from clockevents.live.hub import LiveHub
+from clockevents.live.keeper import AttendanceKeeper
 from clockevents.notify.jobs import JobRunner
 from clockevents.settings import Settings
 from web import api, live, pages
@@ -72,11 +73,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     fanout = Fanout(channels)
     collector = Collector()  # cycle collection that does not stall thousands of open sockets
+    keeper = AttendanceKeeper(hub, session_factory)  # attendance left behind by a worker that died
 
     async def start_jobs() -> None:
         jobs.start()
         await hub.start()
         collector.start()
+        keeper.start()
 
     async def dispose_engine() -> None:
         await engine.dispose()
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "session_factory": session_factory,
                 "live": hub,
                 "fanout": fanout,
+                "keeper": keeper,
             }
         ),
         plugins=[channels],
@@ -130,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=4_000_000,
         after_request=security_headers,
         on_startup=[start_jobs],
-        on_shutdown=[jobs.stop, hub.stop, collector.stop, dispose_engine],
+        on_shutdown=[jobs.stop, keeper.stop, hub.stop, collector.stop, dispose_engine],
         debug=settings.debug,
     )
 

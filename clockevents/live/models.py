@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clockevents.db import Base, TimestampMixin, utcnow
@@ -64,7 +64,10 @@ class Attendance(Base):
     """
 
     __tablename__ = "attendance"
-    __table_args__ = (Index("ix_attendance_meeting_joined", "meeting_id", "joined_at"),)
+    __table_args__ = (
+        Index("ix_attendance_meeting_joined", "meeting_id", "joined_at"),
+        Index("ix_attendance_open_seen", "left_at", "seen_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
@@ -75,6 +78,11 @@ class Attendance(Base):
     role: Mapped[str] = mapped_column(String(12), default="participant")  # participant | organiser
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The worker holding the connection confirms it every few seconds; a row nobody confirms any
+    # more belongs to a worker that died, and is closed at this time (clockevents.live.keeper).
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The connection dropped without a goodbye: "left" is still to be said after the grace period.
+    pending_left: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Workshop(TimestampMixin, Base):

@@ -264,12 +264,14 @@ async def _post_presence(hub: LiveHub, room: RoomAccess, state: str) -> None:
 async def enter(hub: LiveHub, db: AsyncSession, room: RoomAccess) -> int:
     """Record the arrival (an attendance interval opens) and tell the room; return the interval id."""
     async with db.begin():
+        now = utcnow()
         row = Attendance(
             meeting_id=room.meeting.id,
             participant_id=room.participant_id,
             user_id=room.user.id,
             role=room.role,
-            joined_at=utcnow(),
+            joined_at=now,
+            seen_at=now,
         )
         db.add(row)
     await _post_presence(hub, room, "joined")
@@ -292,19 +294,40 @@ async def leave(
 ) -> bool:
     """Close the attendance interval. Returns True when a "left" must follow after the grace period.
 
-    A clean close says "left" at once; a dropped connection says "reconnecting" and the caller
-    confirms "left" with :func:`confirm_left` if the party has not come back.
+    A clean close says "left" at once; a dropped connection says "reconnecting", and
+    :func:`confirm_left` says "left" after the grace period if the party has not come back.
     Another open connection of the same person (a second tab) keeps them present.
     """
     async with db.begin():
         await db.execute(update(Attendance).where(Attendance.id == attendance_id).values(left_at=utcnow()))
-    if await _still_here(db, room):
+        present = await _still_here(db, room)
+        if dropped and not present:
+            await db.execute(
+                update(Attendance).where(Attendance.id == attendance_id).values(pending_left=True)
+            )
+    if present:
         return False
     await _post_presence(hub, room, "reconnecting" if dropped else "left")
     return dropped
 
 
-async def confirm_left(hub: LiveHub, db: AsyncSession, room: RoomAccess) -> None:
-    """After the grace period: say "left" unless the party came back."""
-    if not await _still_here(db, room):
-        await _post_presence(hub, room, "left")
+async def confirm_left(hub: LiveHub, db: AsyncSession, room: RoomAccess, attendance_id: int) -> bool:
+    """After the grace period: say "left" unless the party came back; True when it was said.
+
+    The worker's own timer and any worker's sweep (clockevents.live.keeper) may both ask; the
+    claim is one UPDATE, so whichever comes first says it and the other finds nothing to do.
+    """
+    claimed = (
+        await db.execute(
+            update(Attendance)
+            .where(Attendance.id == attendance_id, Attendance.pending_left.is_(True))
+            .values(pending_left=False)
+            .returning(Attendance.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    await db.commit()  # whatever the session read before (the room's access) ends with the claim
+    if claimed is None or await _still_here(db, room):
+        return False
+    await _post_presence(hub, room, "left")
+    return True

@@ -13,6 +13,7 @@ from clockevents.accounts.models import User
 from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.live import dashboard, rooms
 from clockevents.live.hub import LiveHub
+from clockevents.live.keeper import AttendanceKeeper
 from web.live.connection import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
@@ -37,6 +38,10 @@ def _hub(socket: WebSocket) -> LiveHub:
 
 def _fanout(socket: WebSocket) -> Fanout:
     return socket.app.state.fanout  # type: ignore[no-any-return]
+
+
+def _keeper(socket: WebSocket) -> AttendanceKeeper:
+    return socket.app.state.keeper  # type: ignore[no-any-return]
 
 
 async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
@@ -123,22 +128,25 @@ async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
     await conn.start(_after(socket), snapshot)
     async with factory() as db:
         attendance_id = await rooms.enter(hub, db, room)
+    keeper = _keeper(socket)
+    keeper.hold(attendance_id)
     try:
         await conn.run()
     finally:
+        keeper.release(attendance_id)
         dropped = conn.close_code not in (1000, 1001)
         async with factory() as db:
             confirm = await rooms.leave(hub, db, room, attendance_id, dropped=dropped)
         if confirm:
-            task = asyncio.create_task(_confirm_left_later(hub, factory, room))
+            task = asyncio.create_task(_confirm_left_later(hub, factory, room, attendance_id))
             _pending.add(task)
             task.add_done_callback(_pending.discard)
 
 
-async def _confirm_left_later(hub: LiveHub, factory: Any, room: rooms.RoomAccess) -> None:
+async def _confirm_left_later(hub: LiveHub, factory: Any, room: rooms.RoomAccess, attendance_id: int) -> None:
     await asyncio.sleep(rooms.RECONNECT_GRACE.total_seconds())
     async with factory() as db:
-        await rooms.confirm_left(hub, db, room)
+        await rooms.confirm_left(hub, db, room, attendance_id)
 
 
 @websocket("/ws/events/{slug:str}", name="ws-event")
