@@ -32,6 +32,7 @@ from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from clockevents.background import cancel_and_wait
 from clockevents.db import utcnow
 from clockevents.live.models import LiveChannel, LiveMessage
 
@@ -121,10 +122,7 @@ class LiveHub:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         # Whatever is still queued reaches the database before the worker goes.
         while self._queue:
             await self._flush()

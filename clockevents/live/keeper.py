@@ -16,7 +16,6 @@ and each "left" said, once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -24,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.accounts.models import User
+from clockevents.background import cancel_and_wait
 from clockevents.db import utcnow
 from clockevents.errors import DomainError
 from clockevents.live import rooms
@@ -109,7 +109,9 @@ class AttendanceKeeper:
         try:
             room = await rooms.room_access(db, user, meeting_id)
         except DomainError:  # the meeting or the person's access is gone: nobody to tell
-            await db.execute(update(Attendance).where(Attendance.id == attendance_id).values(pending_left=False))
+            await db.execute(
+                update(Attendance).where(Attendance.id == attendance_id).values(pending_left=False)
+            )
             await db.commit()
             return 0
         return int(await rooms.confirm_left(self.hub, db, room, attendance_id))
@@ -129,7 +131,4 @@ class AttendanceKeeper:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)

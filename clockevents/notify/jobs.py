@@ -10,7 +10,6 @@ reminder and every mail go out once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
+from clockevents.background import cancel_and_wait
 from clockevents.db import utcnow
 from clockevents.errors import ValidationFailed
 from clockevents.events.models import Event, Slot
@@ -224,11 +224,8 @@ class JobRunner:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="clockevents-jobs")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         if self._redis is not None:
             await self._redis.aclose()  # type: ignore[attr-defined]
             self._redis = None
