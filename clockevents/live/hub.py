@@ -132,6 +132,8 @@ class LiveHub:
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):
+                if not self.durable_commit:  # its session setting must not reach other users of the pool
+                    await connection.invalidate()
                 await connection.close()
 
     # channels ---------------------------------------------------------------------------
@@ -225,9 +227,15 @@ class LiveHub:
             async with engine.connect() as connection:
                 return await self._write_on(await _for_writing(connection), batch)
         if self._connection is not None and time.monotonic() - self._used_at > IDLE_RECHECK:
-            await self._drop_connection()  # back to the pool, whose checkout checks it is alive
+            await self._drop_connection()  # a fresh one below, from the pool, checked alive
         if self._connection is None:
-            self._connection = await _for_writing(await engine.connect())
+            connection = await engine.connect()
+            try:
+                self._connection = await _for_writing(connection, durable=self.durable_commit)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
+                raise
         try:
             return await self._write_on(self._connection, batch)
         except BaseException:
@@ -275,7 +283,6 @@ class LiveHub:
                 [_encoder.encode(item.payload).decode() for item in batch],
                 [item.user_id for item in batch],
                 now,
-                "on" if self.durable_commit else "off",
             ),
         )
         return {row[0]: row[1] - counts[row[0]] + 1 for row in raised}
@@ -325,7 +332,9 @@ class LiveHub:
 # order (so two workers cannot deadlock), raised, and the messages inserted with the numbers the
 # counters made room for ($4 is each message's place among its channel's messages in the batch).
 #
-# $9 is synchronous_commit for this transaction. By default ("off") the commit returns once the
+# The writer's own connection runs with synchronous_commit off unless the deployment asks for
+# durable commits (set once per connection: as a condition inside the statement it cost
+# PostgreSQL more CPU than the rest of the batch). By default the commit returns once the
 # messages are visible to every session, without waiting for the disk (PostgreSQL writes them
 # there within three times wal_writer_delay, 0.6 s by default). A worker's restart loses nothing.
 # A crash of the database server itself can lose the last fraction of a second of live messages,
@@ -335,7 +344,7 @@ class LiveHub:
 _WRITE_BATCH = """
 WITH locked AS (
     SELECT c.id FROM live_channels AS c
-    WHERE c.id = ANY($1::integer[]) AND set_config('synchronous_commit', $9, true) IS NOT NULL
+    WHERE c.id = ANY($1::integer[])
     ORDER BY c.id FOR UPDATE
 ), raised AS (
     UPDATE live_channels AS c SET last_seq = c.last_seq + v.n
@@ -353,10 +362,17 @@ SELECT id, last_seq FROM raised
 """
 
 
-async def _for_writing(connection: AsyncConnection) -> AsyncConnection:
-    """On PostgreSQL the batch is a single statement, its own transaction: no BEGIN, no COMMIT."""
-    if connection.dialect.name == "postgresql":
-        return await connection.execution_options(isolation_level="AUTOCOMMIT")
+async def _for_writing(connection: AsyncConnection, durable: bool = True) -> AsyncConnection:
+    """On PostgreSQL the batch is a single statement, its own transaction: no BEGIN, no COMMIT.
+
+    ``durable=False`` (the writer's own connection only) turns off synchronous commit for the
+    session; such a connection never goes back to the pool (see ``LiveHub._drop_connection``).
+    """
+    if connection.dialect.name != "postgresql":
+        return connection
+    connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+    if not durable:
+        await connection.exec_driver_sql("SET synchronous_commit = off")
     return connection
 
 

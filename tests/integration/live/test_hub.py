@@ -49,3 +49,25 @@ async def test_concurrent_posts_get_consecutive_numbers_and_are_stored_before_pu
         assert seqs == list(range(1, count + 1))
     stored = await hub.history(db, "meeting:a")
     assert [(m["seq"], m["text"]) for m in stored] == sorted((m["seq"], m["text"]) for m in answers[:20])
+
+
+async def test_asynchronous_commit_stays_on_the_writers_own_connection(settings: Settings, room: Room) -> None:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    engine = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    await hub.start()
+    try:
+        stored = await hub.post("meeting:a", room.event.id, "chat", {"text": "hello"})
+        assert stored["seq"] == 1
+        writer = hub._connection
+        assert writer is not None
+        assert (await writer.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"
+        await hub.stop()
+        # The writer's connection is not handed back to the pool with its setting: the next
+        # user of the pool commits durably, as everywhere else in the application.
+        async with engine.connect() as other:
+            assert (await other.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on"
+    finally:
+        await hub.stop()
+        await engine.dispose()
