@@ -45,3 +45,20 @@ def test_frozen_objects_are_still_freed_when_nothing_refers_to_them() -> None:
         assert ref() is None
     finally:
         gc.unfreeze()
+
+
+async def test_while_it_runs_young_passes_stay_small_and_still_reclaim_fresh_cycles() -> None:
+    before = gc.get_threshold()
+    collector = Collector(freeze_every=3600)  # no freeze during the test
+    collector.start()
+    try:
+        young, middle, oldest = gc.get_threshold()
+        assert (young, middle) == (1_000, 10)
+        assert oldest >= 2**30  # the oldest generation waits for the complete pass
+        fresh = _cycle()
+        keep = [[] for _ in range(3 * young)]  # enough new objects for an automatic young pass
+        assert fresh() is None  # reclaimed without anyone calling gc.collect()
+        assert len(keep) == 3 * young
+    finally:
+        await collector.stop()
+    assert gc.get_threshold() == before
