@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import Provide
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,97 +154,74 @@ _PER_PAGE = QueryParameter(
 )
 
 
-async def _filters(db: AsyncSession, event: Event, user: User | None, **raw: str | None) -> DirectoryFilters:
+@dataclass(frozen=True)
+class DirectorySearch:
+    """The event and the parsed filters of one directory search."""
+
+    event: Event
+    filters: DirectoryFilters
+
+
+async def provide_search(
+    slug: str,
+    db: AsyncSession,
+    user: User | None,
+    q: str | None = _Q,
+    kind: str | None = _KIND,
+    cluster: str | None = _CLUSTER,
+    country: str | None = _COUNTRY,
+    participant_type: str | None = _TYPE,
+    status: str | None = _STATUS,
+    page: str | None = _PAGE,
+    per_page: str | None = _PER_PAGE,
+) -> DirectorySearch:
     """Parse the query; for bad values, a caller who may not look gets 401/403, not the 400."""
+    event = await get_event(db, slug)
     try:
-        return directory.parse_filters(event, **raw)
+        filters = directory.parse_filters(
+            event,
+            q=q,
+            kind=kind,
+            cluster=cluster,
+            country=country,
+            participant_type=participant_type,
+            status=status,
+            page=page,
+            per_page=per_page,
+        )
     except ValidationFailed:
         await directory.directory_access(db, event, user)
         raise
+    return DirectorySearch(event, filters)
+
+
+_SEARCH = {"search": Provide(provide_search)}
 
 
 @get(
     "/events/{slug:str}/participants",
     operation_id="listEventParticipants",
     tags=["directory"],
+    dependencies=_SEARCH,
 )
-async def list_participants(
-    slug: str,
-    db: AsyncSession,
-    user: User | None,
-    q: str | None = _Q,
-    kind: str | None = _KIND,
-    cluster: str | None = _CLUSTER,
-    country: str | None = _COUNTRY,
-    participant_type: str | None = _TYPE,
-    status: str | None = _STATUS,
-    page: str | None = _PAGE,
-    per_page: str | None = _PER_PAGE,
-) -> ParticipantPage:
+async def list_participants(db: AsyncSession, user: User | None, search: DirectorySearch) -> ParticipantPage:
     """Search the event's directory (registered participants and staff only)."""
-    event = await get_event(db, slug)
-    filters = await _filters(
-        db,
-        event,
-        user,
-        q=q,
-        kind=kind,
-        cluster=cluster,
-        country=country,
-        participant_type=participant_type,
-        status=status,
-        page=page,
-        per_page=per_page,
-    )
-    result = await directory.search_participants(db, event, user, filters)
-    return ParticipantPage(
-        items=[participant_summary(c) for c in result.items],
-        total=result.total,
-        page=result.page,
-        per_page=result.per_page,
-    )
+    result = await directory.search_participants(db, search.event, user, search.filters)
+    items = [participant_summary(c) for c in result.items]
+    return ParticipantPage(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
 
 @get(
     "/events/{slug:str}/opportunities",
     operation_id="listEventOpportunities",
     tags=["directory"],
+    dependencies=_SEARCH,
 )
-async def list_opportunities(
-    slug: str,
-    db: AsyncSession,
-    user: User | None,
-    q: str | None = _Q,
-    kind: str | None = _KIND,
-    cluster: str | None = _CLUSTER,
-    country: str | None = _COUNTRY,
-    participant_type: str | None = _TYPE,
-    status: str | None = _STATUS,
-    page: str | None = _PAGE,
-    per_page: str | None = _PER_PAGE,
-) -> OpportunityPage:
+async def list_opportunities(db: AsyncSession, user: User | None, search: DirectorySearch) -> OpportunityPage:
     """Search the opportunities of the event's visible participants (title, description, keywords)."""
-    event = await get_event(db, slug)
-    filters = await _filters(
-        db,
-        event,
-        user,
-        q=q,
-        kind=kind,
-        cluster=cluster,
-        country=country,
-        participant_type=participant_type,
-        status=status,
-        page=page,
-        per_page=per_page,
-    )
-    result = await directory.search_opportunities(db, event, user, filters)
-    return OpportunityPage(
-        items=[opportunity_out(c) for c in result.items],
-        total=result.total,
-        page=result.page,
-        per_page=result.per_page,
-    )
+    result = await directory.search_opportunities(db, search.event, user, search.filters)
+    items = [opportunity_out(c) for c in result.items]
+    return OpportunityPage(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
 
 def csv_response(slug: str, body: str) -> Response[str]:
