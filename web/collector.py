@@ -14,6 +14,9 @@ objects they walk: a young generation of 20,000 objects took 7 ms of CPU a pass,
 every socket of the worker, where 1,000 take a tenth of a millisecond. The oldest generation's
 automatic pass is off: it would walk everything promoted since the last freeze, and the next
 freeze (at most ``FREEZE_EVERY`` later) puts that where the complete pass finds it anyway.
+Each freeze starts with a young pass, so that the cycles a request left since the last automatic
+pass are reclaimed, not frozen: serving pages, 3 of the ~100 cyclic objects a request leaves were
+still frozen without it, 0.4 with it (1.6 instead of 74 at 20 requests a second).
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Collector:
         gc.unfreeze()
 
     def freeze(self) -> None:
+        """A young pass (what was made since the last one: at most ``YOUNG_THRESHOLD`` objects),
+        then freeze: garbage made since then goes now rather than at the next complete pass."""
+        gc.collect(0)
         gc.freeze()
         self.freezes += 1
 

@@ -23,14 +23,28 @@ def test_frozen_cycles_wait_for_the_full_pass_which_reclaims_them() -> None:
         collector.full_pass()  # garbage at a full pass goes
         assert early() is None
 
-        late = _cycle()
-        collector.freeze()  # frozen as it is, garbage included
+        held = _Node()
+        held.other = held  # a cycle still in use when it is frozen
+        late = weakref.ref(held)
+        collector.freeze()
         assert gc.get_freeze_count() > 0
+        del held  # garbage now, but frozen
         gc.collect()  # an automatic-style pass does not reach frozen objects
         assert late() is not None
         collector.full_pass()  # the full pass thaws, collects, and freezes again
         assert late() is None
         assert (collector.freezes, collector.full_passes) == (1, 3)
+    finally:
+        gc.unfreeze()
+
+
+def test_a_freeze_first_reclaims_the_young_garbage_instead_of_freezing_it() -> None:
+    collector = Collector()
+    try:
+        collector.full_pass()
+        fresh = _cycle()  # garbage already when the freeze comes
+        collector.freeze()
+        assert fresh() is None
     finally:
         gc.unfreeze()
 
