@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
+from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
@@ -37,11 +38,19 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings, port: int | None = None) -> AsyncIterator[str]:
-    """Run the app with uvicorn on a real port inside this event loop; yield ws://host:port."""
+async def serve(
+    settings: Settings, port: int | None = None, app: Litestar | None = None
+) -> AsyncIterator[str]:
+    """Run the app (a new one by default) with uvicorn on a real port inside this event loop; yield
+    ws://host:port."""
     port = port or free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_level="warning", ws="websockets"
+        app or create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        ws="websockets",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +16,8 @@ from clockevents.live.hub import LiveHub, meeting_channel
 from clockevents.live.keeper import STALE_AFTER, AttendanceKeeper
 from clockevents.live.models import Attendance
 from clockevents.settings import Settings
-from tests.integration.live.conftest import Room
+from tests.integration.live.conftest import Room, connect, recv_until, serve
+from web.app import create_app
 
 
 @pytest.fixture
@@ -59,6 +60,13 @@ async def _presence(hub: LiveHub, factory: async_sessionmaker[AsyncSession], roo
     async with factory() as db:
         stored = await hub.history(db, meeting_channel(room.meeting.id), types=["presence"])
     return [m["state"] for m in stored if m["who"]["user_id"] == room.a_user.id]
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
 
 
 async def _reload(factory: async_sessionmaker[AsyncSession], row_id: int) -> Attendance:
@@ -164,3 +172,24 @@ async def test_workers_sweeping_at_once_close_and_tell_once(
     assert sum(closed for closed, _ in results) == 1
     assert sum(said for _, said in results) == 1
     assert await _presence(hub, factory, room) == ["left"]
+
+
+async def test_a_worker_confirms_the_room_connections_it_holds_and_only_those(
+    settings: Settings, room: Room, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    app = create_app(settings)
+    keeper: AttendanceKeeper = app.state.keeper
+    async with serve(settings, app=app) as base:
+        ws = await connect(f"{base}/ws/meetings/{room.meeting.id}", room.a_token)
+        await recv_until(ws, "snapshot")
+        await recv_until(ws, "presence")  # the arrival is stored: its attendance row exists
+        async with factory() as db:
+            open_ids = list(await db.scalars(select(Attendance.id).where(Attendance.left_at.is_(None))))
+        assert len(open_ids) == 1
+        await _until(lambda: keeper.held == set(open_ids))  # the handler goes on after telling the room
+        assert await keeper.beat() == 1
+        await ws.close()
+        await ws.wait_closed()
+        await _until(lambda: not keeper.held)  # the server's side of the close runs on its own
+    row = await _reload(factory, open_ids[0])
+    assert row.left_at is not None and row.seen_at is not None and row.seen_at <= row.left_at
