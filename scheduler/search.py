@@ -108,6 +108,10 @@ def _prove(
         return
     k = max(k, shared.lower)
     relax = places_all
+    # The relaxation is searched without the LP first, then with it: clause learning alone
+    # refutes most bounds in seconds, but where the tables are nearly all taken (tic-13crafc)
+    # only the LP sees the capacity; whichever last refuted a bound is asked first.
+    lp_order = [False, True]
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
             if shared.best is not None and shared.best_breaks <= k:
@@ -117,7 +121,16 @@ def _prove(
             shared.step_k = k
             shared.step.clear()
         if relax and k < RELAX_UNTIL:
-            if _ask_broken(model, shared, deadline, k, lower):
+            answer = None
+            for lp in list(lp_order):
+                answer = _ask_broken(model, shared, deadline, k, lower, lp)
+                if answer is not None or shared.step.is_set():
+                    break
+                lp_order.remove(lp)  # out of time: the other search leads from now on
+                lp_order.append(lp)
+            if answer is None and shared.step.is_set():
+                continue  # the improver proved a better bound meanwhile: ask the next question
+            if answer:
                 k += 1
                 shared.raise_lower(k)
                 continue
@@ -182,10 +195,15 @@ def _ask_zero(model: Model, shared: _Shared, deadline: float, workers: int) -> b
     return True
 
 
-def _ask_broken(model: Model, shared: _Shared, deadline: float, k: int, lower: dict[str, int]) -> bool:
+def _ask_broken(
+    model: Model, shared: _Shared, deadline: float, k: int, lower: dict[str, int], lp: bool = False
+) -> bool | None:
     """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
-    breaks, everyone else one run of slots" (scheduler.zero). True when refuted; a schedule it
-    finds on the way is offered with its true break count."""
+    breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
+    True when refuted, False when it holds, None when time ran out; a schedule it finds on the
+    way is offered with its true break count."""
+    if shared.left(deadline) <= 0.05:
+        return None
     zero = build_zero(model.problem, model.domains, broken=k, lower=lower)
     if zero is None:
         return True
@@ -195,8 +213,10 @@ def _ask_broken(model: Model, shared: _Shared, deadline: float, k: int, lower: d
         if not check_solution(model.problem, assignments):
             shared.offer(assignments, sum(breaks_by_participant(model.problem, assignments).values()), weight)
 
-    out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step)
-    return out.status == cp_model.INFEASIBLE
+    out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step, lp=lp)
+    if out.status == cp_model.INFEASIBLE:
+        return True
+    return None if out.status == cp_model.UNKNOWN else False
 
 
 def _most_breaks(problem: Problem) -> dict[str, int]:
