@@ -52,15 +52,8 @@ class Ejector(Kempe):
                 continue
             for t in _bits(room & st.occ[busy] & ~st.occ[other]):
                 for s in _bits(idle):
-                    found = self.chain(busy, t, s)
-                    if found is None:
-                        continue
-                    path, end, into = found
-                    if end == other and into == t:
-                        continue
-                    if self.delta(busy, t, s, path, end, into) is None:
-                        continue
-                    if st.count[t] - (len(path) % 2) >= cap:
+                    path = self.swap_away(busy, other, t, s)
+                    if path is None:
                         continue
                     self.apply(t, s, path)
                     self._place(i, t)

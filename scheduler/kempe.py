@@ -87,6 +87,22 @@ class Kempe:
             cur = ix.a[m] + ix.b[m] - cur
             into = new
 
+    def swap_away(self, busy: int, other: int, t: int, s: int) -> list[int] | None:
+        """The chain that empties slot t of ``busy`` through its idle slot s, so that a meeting of
+        ``busy`` and ``other`` can take t: its path, or None when there is none within the rules
+        (``other`` left free at t, the hard rules kept, the slot's capacity)."""
+        found = self.chain(busy, t, s)
+        if found is None:
+            return None
+        path, end, into = found
+        if end == other and into == t:
+            return None
+        if self.delta(busy, t, s, path, end, into) is None:
+            return None
+        if self.state.count[t] - (len(path) % 2) >= self.state.ix.capacity:
+            return None
+        return path
+
     def delta(self, p: int, s: int, t: int, path: list[int], end: int, into: int) -> tuple[int, int] | None:
         """New breaks of p and of the path's far end (None if capacity forbids the move)."""
         st = self.state
@@ -139,16 +155,8 @@ class Kempe:
                 for s in range(slots):
                     if st.occ[busy] >> s & 1 or not ix.free[busy] >> s & 1:
                         continue
-                    found = self.chain(busy, t, s)
-                    if found is None:
-                        continue
-                    path, end, into = found
-                    if end == other and into == t:
-                        continue
-                    if self.delta(busy, t, s, path, end, into) is None:
-                        continue
-                    after = st.count[t] - (len(path) % 2)
-                    if after >= ix.capacity:
+                    path = self.swap_away(busy, other, t, s)
+                    if path is None:
                         continue
                     self.apply(t, s, path)
                     self._place(i, t)
