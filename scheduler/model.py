@@ -254,7 +254,7 @@ def add_window_constraints(model: Model) -> None:
         a = min(model.domains[i][-1] for i in mine)
         b = max(model.domains[i][0] for i in mine)
         first, last = max(0, b - n + 1), min(a, S - n)
-        for t in range(last, first + n):
+        for t in range(max(0, last), min(S, first + n)):  # clipped: more meetings than slots
             if not isinstance(busy[t], int):
                 cp.add_implication(nobreak, busy[t])
             elif not busy[t]:
