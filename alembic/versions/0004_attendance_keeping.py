@@ -25,10 +25,12 @@ def upgrade() -> None:
             sa.Column("pending_left", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch_op.create_index("ix_attendance_open_seen", ["left_at", "seen_at"], unique=False)
+        batch_op.create_index("ix_attendance_pending_left", ["pending_left", "left_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("attendance", schema=None) as batch_op:
+        batch_op.drop_index("ix_attendance_pending_left")
         batch_op.drop_index("ix_attendance_open_seen")
         batch_op.drop_column("pending_left")
         batch_op.drop_column("seen_at")

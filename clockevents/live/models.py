@@ -66,7 +66,8 @@ class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
         Index("ix_attendance_meeting_joined", "meeting_id", "joined_at"),
-        Index("ix_attendance_open_seen", "left_at", "seen_at"),
+        Index("ix_attendance_open_seen", "left_at", "seen_at"),  # the sweep: open, unconfirmed
+        Index("ix_attendance_pending_left", "pending_left", "left_at"),  # the sweep: "left" owed
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
