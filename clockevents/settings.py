@@ -70,6 +70,19 @@ def parse_ice_servers(raw: str) -> tuple[dict[str, object], ...]:
     return tuple(value)
 
 
+def parse_seconds(name: str, raw: str, default: float) -> float:
+    """A positive number of seconds from the environment (``default`` when unset)."""
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SystemExit(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment."""
@@ -90,6 +103,9 @@ class Settings:
     # PostgreSQL: whether a live message's commit waits for the disk before it is published (see
     # docs/live-protocol.md); by default it is visible to all at once and on disk within ~0.6 s.
     live_durable_commit: bool = False
+    # How often each worker confirms the room connections it holds; one silent for four times
+    # this is taken for a worker that died (clockevents/live/keeper.py).
+    live_heartbeat_seconds: float = 15.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +128,9 @@ class Settings:
             secure_cookies=base_url.startswith("https://"),
             ice_servers=parse_ice_servers(env.get("ICE_SERVERS", "")),
             live_durable_commit=env.get("LIVE_DURABLE_COMMIT", "") in {"1", "true", "yes"},
+            live_heartbeat_seconds=parse_seconds(
+                "LIVE_HEARTBEAT_SECONDS", env.get("LIVE_HEARTBEAT_SECONDS", ""), 15.0
+            ),
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     fanout = Fanout(channels)
     collector = Collector()  # cycle collection that does not stall thousands of open sockets
-    keeper = AttendanceKeeper(hub, session_factory)  # attendance left behind by a worker that died
+    # Attendance left behind by a worker that died.
+    keeper = AttendanceKeeper(hub, session_factory, timedelta(seconds=settings.live_heartbeat_seconds))
 
     async def start_jobs() -> None:
         jobs.start()

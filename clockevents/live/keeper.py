@@ -3,10 +3,12 @@
 A worker closes a room connection's attendance interval and tells the room when the socket
 ends. A worker that dies (killed, out of memory, its machine gone) does neither: its people would
 stay "joined" for ever, count as present in the attendance, and a "reconnecting" it had said would
-never become "left". So each worker confirms the connections it holds every ``HEARTBEAT`` (one
-UPDATE for all of them), and every worker sweeps, just as often, for
+never become "left". So each worker confirms the connections it holds every heartbeat (15 s
+unless LIVE_HEARTBEAT_SECONDS says otherwise; one UPDATE for all of them), and every worker
+sweeps, just as often, for
 
-- open intervals nobody confirmed for ``STALE_AFTER``: closed at their last confirmation, and
+- open intervals nobody confirmed for ``STALE_BEATS`` heartbeats: closed at their last
+  confirmation, and
 - "left" still to be said after the grace period, by a worker that is no longer there to say it.
 
 Every claim is a single UPDATE, so when several workers sweep at once each interval is closed,
@@ -33,7 +35,7 @@ from clockevents.live.models import Attendance
 log = logging.getLogger(__name__)
 
 HEARTBEAT = timedelta(seconds=15)
-STALE_AFTER = timedelta(seconds=60)  # four confirmations missed: the holding worker is gone
+STALE_BEATS = 4  # this many confirmations missed: the holding worker is gone
 CHUNK = 500
 
 
@@ -46,6 +48,7 @@ class AttendanceKeeper:
         self.hub = hub
         self.factory = factory
         self.heartbeat = heartbeat
+        self.stale_after = STALE_BEATS * heartbeat
         self.held: set[int] = set()  # attendance ids of the connections open on this worker
         self._task: asyncio.Task[None] | None = None
 
@@ -80,7 +83,7 @@ class AttendanceKeeper:
                 closed = (
                     await db.execute(
                         update(Attendance)
-                        .where(Attendance.left_at.is_(None), last_seen < now - STALE_AFTER)
+                        .where(Attendance.left_at.is_(None), last_seen < now - self.stale_after)
                         .values(left_at=last_seen, pending_left=True)
                         .returning(Attendance.id)
                         .execution_options(synchronize_session=False)
@@ -88,11 +91,16 @@ class AttendanceKeeper:
                 ).all()
             # The worker's own timer says "left" at the end of the grace period; the sweep only
             # takes what is overdue by one more heartbeat, so it rarely races a living worker.
+            # What it closed itself has been silent far longer than the grace period: at once.
             due = now - rooms.RECONNECT_GRACE - self.heartbeat
+            closed_ids = [row.id for row in closed]
             pending = (
                 await db.execute(
                     select(Attendance.id, Attendance.meeting_id, Attendance.user_id)
-                    .where(Attendance.pending_left.is_(True), Attendance.left_at < due)
+                    .where(
+                        Attendance.pending_left.is_(True),
+                        (Attendance.left_at < due) | Attendance.id.in_(closed_ids),
+                    )
                     .order_by(Attendance.id)
                 )
             ).all()

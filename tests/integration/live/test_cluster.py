@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,7 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.live.models import Attendance
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room, connect, free_port, recv, recv_until
 
@@ -40,7 +44,9 @@ def redis_url(settings: Settings) -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
 
 
-def start_worker(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    settings: Settings, port: int, log: Path, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -48,6 +54,7 @@ def start_worker(settings: Settings, port: int, log: Path) -> subprocess.Popen[b
         "CLOCKEVENTS_DATA_DIR": str(settings.data_dir),
         "BASE_URL": f"http://127.0.0.1:{port}",
         "REDIS_URL": redis_url(settings),
+        **(extra or {}),
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
@@ -69,25 +76,35 @@ def wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None
         time.sleep(0.2)
 
 
-@pytest.fixture
-def workers(settings: Settings, room: Room) -> Iterator[tuple[str, str]]:
-    """Two uvicorn processes on two ports over the room's database; yield their ws:// bases."""
+@contextlib.contextmanager
+def two_workers(
+    settings: Settings, extra: dict[str, str] | None = None
+) -> Iterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
+    """Two uvicorn processes on two ports over one database: their ws:// bases and processes."""
     ports = [free_port(), free_port()]
     logs = [settings.data_dir / f"worker-{i}.log" for i in (1, 2)]
-    processes = [start_worker(settings, port, log) for port, log in zip(ports, logs, strict=True)]
+    processes = [start_worker(settings, port, log, extra) for port, log in zip(ports, logs, strict=True)]
     try:
         for process, port, log in zip(processes, ports, logs, strict=True):
             wait_healthy(process, port, log)
-        yield f"ws://127.0.0.1:{ports[0]}", f"ws://127.0.0.1:{ports[1]}"
+        yield [f"ws://127.0.0.1:{port}" for port in ports], processes
     finally:
         for process in processes:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for process in processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def workers(settings: Settings, room: Room) -> Iterator[tuple[str, str]]:
+    """Two uvicorn processes on two ports over the room's database; yield their ws:// bases."""
+    with two_workers(settings) as (bases, _):
+        yield bases[0], bases[1]
 
 
 async def test_chat_and_presence_cross_between_workers(workers: tuple[str, str], room: Room) -> None:
@@ -166,6 +183,29 @@ async def test_resume_on_the_other_worker_misses_nothing(workers: tuple[str, str
     assert (live["text"], live["seq"]) == ("five", (await recv_until(a, "chat"))["seq"])
     await again.close()
     await a.close()
+
+
+async def test_a_worker_killed_mid_meeting_leaves_nobody_joined(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    path = f"/ws/meetings/{room.meeting.id}"
+    # Confirmations every second: a connection silent for four is taken for a dead worker's.
+    with two_workers(settings, {"LIVE_HEARTBEAT_SECONDS": "1"}) as ((one, two), processes):
+        a = await connect(one + path, room.a_token)
+        await recv_until(a, "presence")
+        b = await connect(two + path, room.b_token)
+        assert (await recv(b))["presence"][str(room.a.id)] == "joined"
+        await recv_until(b, "presence")  # B's own arrival
+
+        processes[0].kill()  # no goodbye, no "reconnecting", no grace timer: worker one is gone
+        processes[0].wait()
+
+        left = await recv_until(b, "presence", timeout=20)  # said by worker two's sweep
+        assert (left["who"]["participant_id"], left["state"]) == (room.a.id, "left")
+        await b.close()
+    rows = (await db.scalars(select(Attendance).where(Attendance.participant_id == room.a.id))).all()
+    assert len(rows) == 1
+    assert rows[0].left_at is not None and rows[0].left_at == rows[0].seen_at  # its last confirmation
 
 
 def test_channel_namespace_is_shared_by_one_database_only() -> None:

@@ -51,7 +51,9 @@ async def test_concurrent_posts_get_consecutive_numbers_and_are_stored_before_pu
     assert [(m["seq"], m["text"]) for m in stored] == sorted((m["seq"], m["text"]) for m in answers[:20])
 
 
-async def test_asynchronous_commit_stays_on_the_writers_own_connection(settings: Settings, room: Room) -> None:
+async def test_asynchronous_commit_stays_on_the_writers_own_connection(
+    settings: Settings, room: Room
+) -> None:
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("synchronous_commit is a PostgreSQL setting")
     engine = create_engine(settings.database_url)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from clockevents.db import create_engine, create_session_factory, utcnow
 from clockevents.live import attendance, rooms
 from clockevents.live.hub import LiveHub, meeting_channel
-from clockevents.live.keeper import STALE_AFTER, AttendanceKeeper
+from clockevents.live.keeper import HEARTBEAT, STALE_BEATS, AttendanceKeeper
 from clockevents.live.models import Attendance
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room, connect, recv_until, serve
@@ -97,7 +97,7 @@ async def test_confirmed_connections_stay_open(
     db: AsyncSession, room: Room, hub: LiveHub, factory: async_sessionmaker[AsyncSession]
 ) -> None:
     now = utcnow()
-    old = now - STALE_AFTER - timedelta(minutes=1)
+    old = now - STALE_BEATS * HEARTBEAT - timedelta(minutes=1)
     held = await _row(db, room, joined=old, seen=old)
     keeper = AttendanceKeeper(hub, factory)
     keeper.hold(held.id)
