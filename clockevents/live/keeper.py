@@ -9,7 +9,9 @@ sweeps, just as often, for
 
 - open intervals nobody confirmed for ``STALE_BEATS`` heartbeats: closed at their last
   confirmation, and
-- "left" still to be said after the grace period, by a worker that is no longer there to say it.
+- "left" still to be said after the grace period, by a worker that is no longer there to say it,
+- presence leases (workshop rooms, which keep no attendance) nobody confirmed for as long: ended,
+  and their "left" said.
 
 Every claim is a single UPDATE, so when several workers sweep at once each interval is closed,
 and each "left" said, once.
@@ -30,7 +32,7 @@ from clockevents.db import utcnow
 from clockevents.errors import DomainError
 from clockevents.live import rooms
 from clockevents.live.hub import LiveHub
-from clockevents.live.models import Attendance
+from clockevents.live.models import Attendance, PresenceLease
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class AttendanceKeeper:
         self.heartbeat = heartbeat
         self.stale_after = STALE_BEATS * heartbeat
         self.held: set[int] = set()  # attendance ids of the connections open on this worker
+        self.leases: set[int] = set()  # presence leases of the connections open on this worker
         self._task: asyncio.Task[None] | None = None
 
     def hold(self, attendance_id: int) -> None:
@@ -58,20 +61,27 @@ class AttendanceKeeper:
     def release(self, attendance_id: int) -> None:
         self.held.discard(attendance_id)
 
+    def hold_lease(self, lease_id: int) -> None:
+        self.leases.add(lease_id)
+
+    def release_lease(self, lease_id: int) -> None:
+        self.leases.discard(lease_id)
+
     async def beat(self, now: datetime | None = None) -> int:
         """Confirm every connection this worker holds; return how many rows were confirmed."""
         now = now or utcnow()
-        ids = sorted(self.held)
         confirmed = 0
         async with self.factory() as db, db.begin():
-            for start in range(0, len(ids), CHUNK):
-                result = await db.execute(
-                    update(Attendance)
-                    .where(Attendance.id.in_(ids[start : start + CHUNK]), Attendance.left_at.is_(None))
-                    .values(seen_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                confirmed += result.rowcount  # type: ignore[attr-defined]
+            for table, held in ((Attendance, self.held), (PresenceLease, self.leases)):
+                ids = sorted(held)
+                for start in range(0, len(ids), CHUNK):
+                    result = await db.execute(
+                        update(table)
+                        .where(table.id.in_(ids[start : start + CHUNK]), table.left_at.is_(None))
+                        .values(seen_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    confirmed += result.rowcount  # type: ignore[attr-defined]
         return confirmed
 
     async def sweep(self, now: datetime | None = None) -> tuple[int, int]:
@@ -108,7 +118,29 @@ class AttendanceKeeper:
         for attendance_id, meeting_id, user_id in pending:
             async with self.factory() as db:
                 said += await self._say_left(db, attendance_id, meeting_id, user_id)
-        return len(closed), said
+        ended = await self._end_stale_leases(now)
+        return len(closed) + ended, said + ended
+
+    async def _end_stale_leases(self, now: datetime) -> int:
+        async with self.factory() as db, db.begin():
+            last_seen = func.coalesce(PresenceLease.seen_at, PresenceLease.joined_at)
+            ended = (
+                await db.execute(
+                    update(PresenceLease)
+                    .where(PresenceLease.left_at.is_(None), last_seen < now - self.stale_after)
+                    .values(left_at=last_seen)
+                    .returning(
+                        PresenceLease.channel,
+                        PresenceLease.event_id,
+                        PresenceLease.user_id,
+                        PresenceLease.who,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        for channel, event_id, user_id, who in ended:
+            await self.hub.post(channel, event_id, "presence", {"who": who, "state": "left"}, user_id=user_id)
+        return len(ended)
 
     async def _say_left(
         self, db: AsyncSession, attendance_id: int, meeting_id: int, user_id: int | None

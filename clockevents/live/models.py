@@ -86,6 +86,26 @@ class Attendance(Base):
     pending_left: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
+class PresenceLease(Base):
+    """One connection's "joined" on a channel without attendance (a workshop room), until its "left".
+
+    The worker holding the connection confirms it (``seen_at``) as it does attendance; a lease
+    nobody confirms any more is ended by another worker's sweep, which says the "left".
+    """
+
+    __tablename__ = "presence_leases"
+    __table_args__ = (Index("ix_presence_leases_open_seen", "left_at", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    who: Mapped[dict[str, Any]] = mapped_column(JSON)  # as the "joined" said it
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    left_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Workshop(TimestampMixin, Base):
     """A one-to-many session (a technology dissemination talk) over one or more slots."""
 

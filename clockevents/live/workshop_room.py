@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from clockevents.events.models import Event
 from clockevents.events.permissions import access_for
 from clockevents.live.hub import LiveHub, iso, workshop_channel
 from clockevents.live.models import (
+    PresenceLease,
     Workshop,
     WorkshopQuestion,
     WorkshopRegistration,
@@ -296,3 +298,43 @@ async def post_presence(hub: LiveHub, room: WorkshopAccess, state: str) -> None:
     await hub.post(
         room.channel, room.event.id, "presence", {"who": room.who, "state": state}, user_id=room.user.id
     )
+
+
+async def arrive(hub: LiveHub, db: AsyncSession, room: WorkshopAccess) -> int:
+    """Take a presence lease (its worker confirms it; see clockevents.live.keeper), say "joined"."""
+    now = utcnow()
+    lease = PresenceLease(
+        channel=room.channel,
+        event_id=room.event.id,
+        user_id=room.user.id,
+        who=room.who,
+        joined_at=now,
+        seen_at=now,
+    )
+    db.add(lease)
+    await db.commit()
+    await post_presence(hub, room, "joined")
+    return lease.id
+
+
+async def depart(hub: LiveHub, db: AsyncSession, room: WorkshopAccess, lease_id: int) -> bool:
+    """End the lease and say "left", unless a sweep has already done both; True when said here."""
+    if not await end_lease(db, lease_id, utcnow()):
+        return False
+    await post_presence(hub, room, "left")
+    return True
+
+
+async def end_lease(db: AsyncSession, lease_id: int, at: datetime) -> bool:
+    """Close an open lease; False when it was closed already (by its worker or by a sweep)."""
+    ended = (
+        await db.execute(
+            update(PresenceLease)
+            .where(PresenceLease.id == lease_id, PresenceLease.left_at.is_(None))
+            .values(left_at=at)
+            .returning(PresenceLease.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    await db.commit()
+    return ended is not None

@@ -8,7 +8,7 @@ from litestar import WebSocket, websocket
 
 from clockevents.live import workshop_room as room_service
 from web.live.connection import LiveConnection
-from web.live.handlers import _after, _fanout, _hub, enter
+from web.live.handlers import _after, _fanout, _hub, _keeper, enter
 
 
 @websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
@@ -41,11 +41,16 @@ async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
             return await room_service.snapshot(hub, db, room)
 
     await conn.start(_after(socket), snapshot)
-    await room_service.post_presence(hub, room, "joined")
+    async with factory() as db:
+        lease_id = await room_service.arrive(hub, db, room)
+    keeper = _keeper(socket)
+    keeper.hold_lease(lease_id)
     try:
         await conn.run()
     finally:
-        await room_service.post_presence(hub, room, "left")
+        keeper.release_lease(lease_id)
+        async with factory() as db:
+            await room_service.depart(hub, db, room, lease_id)
 
 
 routes = [workshop_room]

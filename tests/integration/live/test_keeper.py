@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.db import create_engine, create_session_factory, utcnow
-from clockevents.live import attendance, rooms
+from clockevents.live import attendance, rooms, workshop_room
 from clockevents.live.hub import LiveHub, meeting_channel
 from clockevents.live.keeper import HEARTBEAT, STALE_BEATS, AttendanceKeeper
-from clockevents.live.models import Attendance
+from clockevents.live.models import Attendance, PresenceLease
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room, connect, recv_until, serve
 from web.app import create_app
@@ -193,3 +193,41 @@ async def test_a_worker_confirms_the_room_connections_it_holds_and_only_those(
         await _until(lambda: not keeper.held)  # the server's side of the close runs on its own
     row = await _reload(factory, open_ids[0])
     assert row.left_at is not None and row.seen_at is not None and row.seen_at <= row.left_at
+
+
+async def test_a_dead_workers_workshop_presence_ends_at_its_last_confirmation_and_says_left_once(
+    db: AsyncSession, room: Room, hub: LiveHub, factory: async_sessionmaker[AsyncSession]
+) -> None:
+    now = utcnow()
+    who = {"participant_id": room.a.id, "user_id": room.a_user.id, "name": "Ada Rossi", "role": "attendee"}
+    seen = now - timedelta(minutes=3)
+    lease = PresenceLease(
+        channel="workshop:7",
+        event_id=room.event.id,
+        user_id=room.a_user.id,
+        who=who,
+        joined_at=seen,
+        seen_at=seen,
+    )
+    fresh = PresenceLease(
+        channel="workshop:7",
+        event_id=room.event.id,
+        user_id=room.b_user.id,
+        who={},
+        joined_at=now,
+        seen_at=now,
+    )
+    db.add_all([lease, fresh])
+    await db.commit()
+
+    assert await AttendanceKeeper(hub, factory).sweep(now) == (1, 1)
+
+    async with factory() as check:
+        said = await hub.history(check, "workshop:7", types=["presence"])
+        assert [(m["who"], m["state"]) for m in said] == [(who, "left")]
+        ended = await check.get(PresenceLease, lease.id)
+        assert ended is not None and ended.left_at == seen
+        assert (await check.get(PresenceLease, fresh.id)).left_at is None  # type: ignore[union-attr]
+        # The worker coming back to it later (it did not die, it stalled) says nothing more.
+        assert await workshop_room.end_lease(check, lease.id, now) is False
+        assert await workshop_room.end_lease(check, fresh.id, now) is True
