@@ -20,7 +20,8 @@ file). Then, each in its own processes:
 Columns: messages a second delivered to the partner during the steady state, latency
 percentiles, errors (refused or dropped connections, error replies), lost messages, how long
 connecting took, the server's CPU seconds over the whole run, its CPU microseconds per delivered
-message during the steady state (a figure other processes on the machine barely move), and the
+message during the steady state (a figure other processes on the machine barely move), the same
+for the database when it is a PostgreSQL server on this machine (all its processes), and the
 machine's load average when the run began (the latencies are only comparable at a similar one).
 
 The bar: ours delivers >= 90 % of the relay's messages a second with p99 <= 2x the relay's, with
@@ -226,6 +227,7 @@ class Bench:
         spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids}
         spec["profile"] = kind == "ours" and self.profile is not None
         spec["deflate"] = self.deflate
+        spec["count_database"] = kind == "ours" and self.database_url.startswith("postgresql")
         spec_path.write_text(json.dumps(spec))
         out = subprocess.run(
             [sys.executable, str(HERE / "live_load.py"), str(spec_path)],
@@ -282,16 +284,18 @@ class Bench:
 
 
 def fmt(result: dict[str, Any]) -> str:
+    db_cpu = result.get("db_cpu")
+    db = "-" if db_cpu is None else f"{1e6 * db_cpu / max(1, result['in_window']):.0f}"
     return (
         f"{result['connected']:>6}/{result['connections']:<6}{result['per_second']:>9.0f}"
         f"{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.0f}"
         f"{result['errors']:>7}{result['lost']:>7}{result['connect_seconds']:>10.1f}"
         f"{result['server_cpu']:>8.1f}{1e6 * result['steady_cpu'] / max(1, result['in_window']):>8.0f}"
-        f"{result['load_average']:>6.1f}"
+        f"{db:>8}{result['load_average']:>6.1f}"
     )
 
 
-HEADER = f"{'':24}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'load':>6}"
+HEADER = f"{'':24}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'db µs':>8}{'load':>6}"
 
 
 def show(label: str, result: dict[str, Any]) -> None:

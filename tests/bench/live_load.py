@@ -36,6 +36,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def local_postgres_pids() -> list[int]:
+    """The processes of a PostgreSQL server on this machine (none when it runs elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @dataclass
 class Tally:
     sent: list[int] = field(default_factory=list)  # per connection: messages sent
@@ -152,11 +165,16 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
 
     pids = spec.get("server_pids", [])
     cpu_start = sum(cpu_seconds(pid) for pid in pids)
+    # The database's part, when it runs on this machine: every PostgreSQL process (the backends
+    # serving the workers, the WAL writer…) over the same window.
+    db_pids = local_postgres_pids() if spec.get("count_database") else []
+    db_start = sum(cpu_seconds(pid) for pid in db_pids)
     if spec.get("profile"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR1)
     await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
     steady_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
+    db_cpu = sum(cpu_seconds(pid) for pid in db_pids) - db_start if db_pids else None
     if spec.get("profile"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR2)
@@ -196,6 +214,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": tally.connect_errors + tally.closed_early + tally.server_errors,
         "first_error": tally.first_error,
         "steady_cpu": steady_cpu,
+        "db_cpu": db_cpu,
         # p99 of the messages sent in each second of the run: a stall shows as one bad second
         "p99_by_second_ms": [
             round(1000 * sorted(v)[int(0.99 * (len(v) - 1))], 1) for _, v in sorted(tally.by_second.items())
