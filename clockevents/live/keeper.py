@@ -69,6 +69,8 @@ class AttendanceKeeper:
 
     async def beat(self, now: datetime | None = None) -> int:
         """Confirm every connection this worker holds; return how many rows were confirmed."""
+        if not self.held and not self.leases:
+            return 0
         now = now or utcnow()
         confirmed = 0
         async with self.factory() as db, db.begin():
