@@ -20,7 +20,8 @@ Progress = Callable[[dict[str, Any]], None]
 
 # The prover first asks the window relaxation of "at most k breaks" for small k: where it holds,
 # it refutes k far sooner than the full model (seconds against minutes on the crafb instances), so
-# it gets up to half of the time left, for each k.
+# each of its two searches (without and with the LP) gets up to half of the time left, for each k:
+# the first at most RELAX_SECONDS / 2, the second at most RELAX_SECONDS.
 RELAX_UNTIL = 12
 RELAX_SECONDS = 20.0
 RELAX_SHARE = 0.5
@@ -108,9 +109,10 @@ def _prove(
         return
     k = max(k, shared.lower)
     relax = places_all
-    # The relaxation is searched without the LP first, then with it: clause learning alone
-    # refutes most bounds in seconds, but where the tables are nearly all taken (tic-13crafc)
-    # only the LP sees the capacity; whichever last refuted a bound is asked first.
+    # The relaxation is searched without the LP first (half the time), then with it: clause
+    # learning alone refutes most bounds in seconds, but where the tables are nearly all taken
+    # (tic-13crafc) only the LP sees the capacity, and with precedences it finds the schedules
+    # (forumt-14crafe prec15); whichever last refuted a bound is asked first.
     lp_order = [False, True]
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
@@ -122,8 +124,9 @@ def _prove(
             shared.step.clear()
         if relax and k < RELAX_UNTIL:
             answer = None
-            for lp in list(lp_order):
-                answer = _ask_broken(model, shared, deadline, k, lower, lp)
+            for turn, lp in enumerate(list(lp_order)):
+                seconds = RELAX_SECONDS * (0.5 if turn == 0 else 1.0)
+                answer = _ask_broken(model, shared, deadline, k, lower, lp, seconds)
                 if answer is not None or shared.step.is_set():
                     break
                 lp_order.remove(lp)  # out of time: the other search leads from now on
@@ -196,7 +199,13 @@ def _ask_zero(model: Model, shared: _Shared, deadline: float, workers: int) -> b
 
 
 def _ask_broken(
-    model: Model, shared: _Shared, deadline: float, k: int, lower: dict[str, int], lp: bool = False
+    model: Model,
+    shared: _Shared,
+    deadline: float,
+    k: int,
+    lower: dict[str, int],
+    lp: bool = False,
+    seconds: float = RELAX_SECONDS,
 ) -> bool | None:
     """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
     breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
@@ -207,7 +216,7 @@ def _ask_broken(
     zero = build_zero(model.problem, model.domains, broken=k, lower=lower)
     if zero is None:
         return True
-    budget = min(RELAX_SECONDS, RELAX_SHARE * shared.left(deadline))
+    budget = min(seconds, RELAX_SHARE * shared.left(deadline))
 
     def offer(assignments: dict[str, int], _breaks: int, weight: int) -> None:
         if not check_solution(model.problem, assignments):
