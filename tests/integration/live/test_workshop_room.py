@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clockevents.live.models import WorkshopVote
+from clockevents.live.models import LiveChannel, LiveMessage, WorkshopVote
 from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
 from tests.factories.accounts import PASSWORD
 from tests.integration.live.conftest import close_code, connect, recv, recv_until
@@ -25,6 +26,22 @@ async def test_room_refusals_use_the_documented_close_codes(server: str, scene: 
     assert await close_code(await connect(url, scene.tokens["cy"])) == 4403  # not registered
     assert await close_code(await connect(url, scene.tokens["outsider"])) == 4403
     assert await close_code(await connect(f"{server}/ws/workshops/999999", scene.tokens["ada"])) == 4404
+
+
+async def _until_all_left(db: AsyncSession, channel: str, count: int, timeout: float = 5.0) -> None:
+    """Wait until ``count`` "left" presence messages are stored on ``channel``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await db.rollback()  # a fresh snapshot of the database each time
+        payloads = await db.scalars(
+            select(LiveMessage.payload)
+            .join(LiveChannel, LiveChannel.id == LiveMessage.channel_id)
+            .where(LiveChannel.name == channel, LiveMessage.type == "presence")
+        )
+        if sum(p.get("state") == "left" for p in payloads) >= count:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"fewer than {count} left on {channel}"
+        await asyncio.sleep(0.02)
 
 
 async def _send(ws: Any, message: dict[str, Any]) -> None:
@@ -94,6 +111,7 @@ async def test_questions_votes_and_answers(server: str, db: AsyncSession, scene:
         assert (await recv_until(bo, "error"))["reason"] == reason
     for ws in (ada, bo, pia):
         await ws.close()
+    await _until_all_left(db, f"workshop:{scene.workshop_id}", 3)  # the server's side of the closes
 
     # An organiser's snapshot: questions by votes, with the caller's own votes marked.
     olga = await connect(url, scene.tokens["olga"])
