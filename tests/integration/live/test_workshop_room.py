@@ -28,8 +28,8 @@ async def test_room_refusals_use_the_documented_close_codes(server: str, scene: 
     assert await close_code(await connect(f"{server}/ws/workshops/999999", scene.tokens["ada"])) == 4404
 
 
-async def _until_all_left(db: AsyncSession, channel: str, count: int, timeout: float = 5.0) -> None:
-    """Wait until ``count`` "left" presence messages are stored on ``channel``."""
+async def _until_stored(db: AsyncSession, channel: str, state: str, count: int, timeout: float = 5.0) -> None:
+    """Wait until ``count`` presence messages saying ``state`` are stored on ``channel``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         await db.rollback()  # a fresh snapshot of the database each time
@@ -38,9 +38,9 @@ async def _until_all_left(db: AsyncSession, channel: str, count: int, timeout: f
             .join(LiveChannel, LiveChannel.id == LiveMessage.channel_id)
             .where(LiveChannel.name == channel, LiveMessage.type == "presence")
         )
-        if sum(p.get("state") == "left" for p in payloads) >= count:
+        if sum(p.get("state") == state for p in payloads) >= count:
             return
-        assert asyncio.get_running_loop().time() < deadline, f"fewer than {count} left on {channel}"
+        assert asyncio.get_running_loop().time() < deadline, f"fewer than {count} {state} on {channel}"
         await asyncio.sleep(0.02)
 
 
@@ -62,6 +62,7 @@ async def test_questions_votes_and_answers(server: str, db: AsyncSession, scene:
     assert (snap["chat"], snap["questions"], snap["present"]) == ([], [], [])
     bo = await connect(url, scene.tokens["bo"])
     await recv(bo)
+    await _until_stored(db, f"workshop:{scene.workshop_id}", "joined", 2)  # said after the snapshots
     pia = await connect(url, scene.tokens["pia"])
     pia_snap = await recv(pia)
     assert (pia_snap["me"]["role"], pia_snap["me"]["moderates"]) == ("presenter", True)
@@ -111,7 +112,7 @@ async def test_questions_votes_and_answers(server: str, db: AsyncSession, scene:
         assert (await recv_until(bo, "error"))["reason"] == reason
     for ws in (ada, bo, pia):
         await ws.close()
-    await _until_all_left(db, f"workshop:{scene.workshop_id}", 3)  # the server's side of the closes
+    await _until_stored(db, f"workshop:{scene.workshop_id}", "left", 3)  # the server's side of the closes
 
     # An organiser's snapshot: questions by votes, with the caller's own votes marked.
     olga = await connect(url, scene.tokens["olga"])
