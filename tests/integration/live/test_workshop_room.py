@@ -32,12 +32,14 @@ async def _until_stored(db: AsyncSession, channel: str, state: str, count: int, 
     """Wait until ``count`` presence messages saying ``state`` are stored on ``channel``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        await db.rollback()  # a fresh snapshot of the database each time
-        payloads = await db.scalars(
-            select(LiveMessage.payload)
-            .join(LiveChannel, LiveChannel.id == LiveMessage.channel_id)
-            .where(LiveChannel.name == channel, LiveMessage.type == "presence")
-        )
+        async with AsyncSession(db.bind) as fresh:  # the test's own session keeps its objects
+            payloads = list(
+                await fresh.scalars(
+                    select(LiveMessage.payload)
+                    .join(LiveChannel, LiveChannel.id == LiveMessage.channel_id)
+                    .where(LiveChannel.name == channel, LiveMessage.type == "presence")
+                )
+            )
         if sum(p.get("state") == state for p in payloads) >= count:
             return
         assert asyncio.get_running_loop().time() < deadline, f"fewer than {count} {state} on {channel}"
