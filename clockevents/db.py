@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Update, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,3 +82,12 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def claim(db: AsyncSession, statement: Update) -> bool:
+    """Run an UPDATE whose WHERE says the row is still unclaimed, and commit: True when this
+    caller got it. Two callers racing for one row (two workers, a timer and a sweep) cannot both."""
+    result = await db.execute(statement.execution_options(synchronize_session=False))
+    changed = result.rowcount  # type: ignore[attr-defined]
+    await db.commit()
+    return bool(changed)

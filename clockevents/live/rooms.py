@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.agenda.models import Meeting
-from clockevents.db import utcnow
+from clockevents.db import claim, utcnow
 from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import access_for
@@ -317,17 +317,14 @@ async def confirm_left(hub: LiveHub, db: AsyncSession, room: RoomAccess, attenda
     The worker's own timer and any worker's sweep (clockevents.live.keeper) may both ask; the
     claim is one UPDATE, so whichever comes first says it and the other finds nothing to do.
     """
-    claimed = (
-        await db.execute(
-            update(Attendance)
-            .where(Attendance.id == attendance_id, Attendance.pending_left.is_(True))
-            .values(pending_left=False)
-            .returning(Attendance.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    await db.commit()  # whatever the session read before (the room's access) ends with the claim
-    if claimed is None or await _still_here(db, room):
+    # Whatever the session read before (the room's access) ends with the claim's commit.
+    claimed = await claim(
+        db,
+        update(Attendance)
+        .where(Attendance.id == attendance_id, Attendance.pending_left.is_(True))
+        .values(pending_left=False),
+    )
+    if not claimed or await _still_here(db, room):
         return False
     await _post_presence(hub, room, "left")
     return True

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
-from clockevents.db import utcnow
+from clockevents.db import claim, utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event
 from clockevents.events.permissions import access_for
@@ -327,14 +327,9 @@ async def depart(hub: LiveHub, db: AsyncSession, room: WorkshopAccess, lease_id:
 
 async def end_lease(db: AsyncSession, lease_id: int, at: datetime) -> bool:
     """Close an open lease; False when it was closed already (by its worker or by a sweep)."""
-    ended = (
-        await db.execute(
-            update(PresenceLease)
-            .where(PresenceLease.id == lease_id, PresenceLease.left_at.is_(None))
-            .values(left_at=at)
-            .returning(PresenceLease.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    await db.commit()
-    return ended is not None
+    return await claim(
+        db,
+        update(PresenceLease)
+        .where(PresenceLease.id == lease_id, PresenceLease.left_at.is_(None))
+        .values(left_at=at),
+    )
