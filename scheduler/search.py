@@ -131,6 +131,10 @@ def _prove(
                     break
                 lp_order.remove(lp)  # out of time: the other search leads from now on
                 lp_order.append(lp)
+            if answer is False:
+                # It holds, but its schedule may have more than k breaks: ask again counting the
+                # true breaks, which finds the schedule or refutes k (forumt-14crafe prec15).
+                answer = _ask_broken(model, shared, deadline, k, lower, False, 2 * RELAX_SECONDS, exact=True)
             if answer is None and shared.step.is_set():
                 continue  # the improver proved a better bound meanwhile: ask the next question
             if answer:
@@ -206,14 +210,15 @@ def _ask_broken(
     lower: dict[str, int],
     lp: bool = False,
     seconds: float = RELAX_SECONDS,
+    exact: bool = False,
 ) -> bool | None:
     """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
     breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
     True when refuted, False when it holds, None when time ran out; a schedule it finds on the
-    way is offered with its true break count."""
+    way is offered with its true break count. `exact` adds the true count (scheduler.zero)."""
     if shared.left(deadline) <= 0.05:
         return None
-    zero = build_zero(model.problem, model.domains, broken=k, lower=lower)
+    zero = build_zero(model.problem, model.domains, broken=k, lower=lower, exact=exact)
     if zero is None:
         return True
     budget = min(seconds, RELAX_SHARE * shared.left(deadline))

@@ -34,13 +34,16 @@ def build_zero(
     domains: list[list[int]],
     broken: int | None = None,
     lower: dict[str, int] | None = None,
+    exact: bool = False,
 ) -> Model | None:
     """Model "every meeting placed, nobody has a break"; None when some participant has no window.
 
     With `broken`, up to that many participants may instead hold their meetings anywhere (one per
     slot): a relaxation of "at most `broken` breaks in all", so its "no" proves more breaks than
     that. `lower` holds per-participant break lower bounds: a participant with breaks counts for
-    at least that many. `Model.breaks` maps each participant to its "may have breaks" literal.
+    at least that many. `exact` counts the true breaks of those participants too: then only the
+    break-spread rule is relaxed, and a schedule found has at most `broken` breaks.
+    `Model.breaks` maps each participant to its "may have breaks" literal.
     """
     cp = cp_model.CpModel()
     S = problem.slots
@@ -107,6 +110,8 @@ def build_zero(
     if broken:
         lower = lower or {}
         cp.add(sum(max(1, lower.get(p, 0)) * v for p, v in free.items()) <= broken)
+        if exact:
+            cp.add(sum(_run_starts(cp, p, row) for p, row in busy.items()) - len(busy) <= broken)
     if problem.capacity is not None:
         for s in range(S):
             here = [xi[s] for xi in x if s in xi]
@@ -115,3 +120,20 @@ def build_zero(
                 # Implied, over the windows alone: two busy participants per meeting.
                 cp.add(sum(busy[p][s] for p in busy) <= 2 * problem.capacity)
     return Model(problem, cp, doms, x, [1] * len(problem.meetings), busy, free, [])
+
+
+def _run_starts(cp: cp_model.CpModel, p: str, row: list[Any]) -> Any:
+    """At least the number of runs of busy slots in `row`: one more than the breaks.
+
+    A literal per slot, forced to 1 where a run starts (busy here, idle in the slot before);
+    summed over everyone, it holds the relaxation to the true break count of the broken.
+    """
+    out = []
+    for s, b in enumerate(row):
+        if isinstance(b, int):
+            continue
+        prev = row[s - 1] if s > 0 else 0
+        u = cp.new_bool_var(f"run{p}_{s}")
+        cp.add_bool_or([u, b.Not(), *([] if isinstance(prev, int) else [prev])])
+        out.append(u)
+    return sum(out)

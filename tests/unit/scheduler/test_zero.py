@@ -21,8 +21,10 @@ def _place_all(problem: Problem) -> Problem:
     return dataclasses.replace(problem, rules=Rules(schedule_all=True, break_spread=None))
 
 
-def _solve_zero(problem: Problem, broken: int | None = None) -> tuple[str, dict[str, int] | None]:
-    model = build_zero(problem, meeting_domains(problem, True), broken=broken)
+def _solve_zero(
+    problem: Problem, broken: int | None = None, exact: bool = False
+) -> tuple[str, dict[str, int] | None]:
+    model = build_zero(problem, meeting_domains(problem, True), broken=broken, exact=exact)
     if model is None:
         return "INFEASIBLE", None
     solver = cp_model.CpSolver()
@@ -75,6 +77,21 @@ def test_relaxation_refutes_k_only_below_the_optimum(problem):
             assert best is None or best[1] > k
         else:
             assert check_solution(problem, assignments) == []
+
+
+@FAST
+@given(tiny_problems())
+def test_exact_relaxation_holds_exactly_when_k_breaks_suffice(problem):
+    # Without the spread rule, counting the broken participants' true breaks leaves nothing
+    # relaxed: its schedules have at most k breaks, and it fails only where none exists.
+    problem = _place_all(problem)
+    best = exhaustive(problem)
+    for k in (1, 2):
+        status, assignments = _solve_zero(problem, broken=k, exact=True)
+        assert (status != "INFEASIBLE") == (best is not None and best[1] <= k)
+        if assignments is not None:
+            assert check_solution(problem, assignments) == []
+            assert sum(breaks_by_participant(problem, assignments).values()) <= k
 
 
 def test_solve_interchangeable_participants_and_mirrored_day_stay_optimal():
