@@ -131,7 +131,8 @@ async def test_two_parties_chat_and_connect_by_video(
     await bo_page.get_by_label("Message").fill("Loud and clear, Ada.")
     await bo_page.get_by_role("button", name="Send").click()
     await ada_page.locator("#chat-log li p", has_text="Loud and clear, Ada.").wait_for(timeout=TIMEOUT_MS)
-    for page in (ada_page, bo_page):
+    for page in (ada_page, bo_page):  # each also gets its own message back, with its number
+        await page.locator("#chat-log li p", has_text="Loud and clear, Ada.").wait_for(timeout=TIMEOUT_MS)
         assert await page.locator("#chat-log li p").all_text_contents() == [
             "Hello Bo, can you hear me?",
             "Loud and clear, Ada.",
