@@ -112,9 +112,6 @@ class LiveHub:
         self._connection: AsyncConnection | None = None
         self._used_at = 0.0
 
-    def set_publisher(self, publish: Publisher) -> None:
-        self._publish = publish
-
     async def start(self) -> None:
         if self._task is None:
             self._wakeup = asyncio.Event()
