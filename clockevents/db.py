@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Update, event
 from sqlalchemy.engine import Engine
@@ -63,7 +64,12 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     module = type(dbapi_connection).__module__
     if "sqlite" not in module:
         return
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    configure_sqlite(dbapi_connection)
+
+
+def configure_sqlite(dbapi_connection: Any) -> None:
+    """The settings every SQLite connection of ours runs with (also those opened without the engine)."""
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")

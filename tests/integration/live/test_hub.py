@@ -73,3 +73,31 @@ async def test_asynchronous_commit_stays_on_the_writers_own_connection(
     finally:
         await hub.stop()
         await engine.dispose()
+
+
+async def test_stopping_while_a_batch_is_written_stores_each_message_once(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    engine = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    await hub.start()
+    try:
+        await hub.channel_id("meeting:a", room.event.id)  # known: each post queues at its first step
+        posts = [
+            asyncio.create_task(hub.post("meeting:a", room.event.id, "chat", {"text": f"m{i}"}))
+            for i in range(300)
+        ]
+        await asyncio.sleep(0)
+        assert len(hub._queue) == 300
+        while hub._queue:  # until the writer has taken them and is writing them
+            await asyncio.sleep(0)
+        await hub.stop()  # cancels the writer mid-batch; what is queued is written on the way out
+        answers = await asyncio.wait_for(asyncio.gather(*posts), timeout=30)
+    finally:
+        await hub.stop()
+        await engine.dispose()
+
+    assert sorted(m["seq"] for m in answers) == list(range(1, 301))
+    stored = await hub.history(db, "meeting:a")
+    assert [m["seq"] for m in stored] == list(range(1, 301))
+    assert sorted(m["text"] for m in stored) == sorted(f"m{i}" for i in range(300))
