@@ -200,18 +200,10 @@ class LiveHub:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         if not batch:
             return
-        write = asyncio.ensure_future(self._write(batch))
         try:
-            messages = await asyncio.shield(write)
-        except asyncio.CancelledError:
-            # A batch already on its way is seen to its end: put back after it committed, it
-            # would be stored twice. What did not make it waits for the next writer.
-            await asyncio.wait({write}, timeout=STOP_GRACE)
-            if write.done() and not write.cancelled() and write.exception() is None:
-                await self._deliver(batch, write.result())
-            else:
-                write.cancel()
-                self._queue[:0] = batch
+            messages = await self._write(batch)
+        except asyncio.CancelledError:  # not written: the batch waits for the next writer
+            self._queue[:0] = batch
             raise
         except Exception as exc:  # the senders get the error; the writer lives on
             log.exception("storing %d live messages failed", len(batch))
@@ -220,6 +212,9 @@ class LiveHub:
                     item.future.set_exception(exc)
             return
         await self._deliver(batch, messages)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # written although the writer was stopped meanwhile
+            raise asyncio.CancelledError
 
     async def _deliver(self, batch: list[_Pending], messages: list[dict[str, Any]]) -> None:
         # Published in commit order, so each channel's messages leave in sequence.
@@ -420,8 +415,17 @@ class _SqliteWriter:
             (item.channel_id, item.type, _encoder.encode(item.payload).decode(), item.user_id)
             for item in batch
         ]
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._write, counts, rows, self._created_at(now))
+        work = self._thread.submit(self._write, counts, rows, self._created_at(now))
+        try:
+            return await asyncio.wrap_future(work)
+        except asyncio.CancelledError:
+            # The thread, once started, commits whatever happens here: put back, a committed
+            # batch would be stored twice. So it is seen to its end and counts as written.
+            if not work.cancelled():
+                await asyncio.wait({asyncio.wrap_future(work)}, timeout=STOP_GRACE)
+                if work.done() and work.exception() is None:
+                    return work.result()
+            raise
 
     def _write(
         self, counts: dict[int, int], rows: list[tuple[int, str, str, int | None]], created_at: Any
