@@ -35,6 +35,7 @@ def build_zero(
     broken: int | None = None,
     lower: dict[str, int] | None = None,
     exact: bool = False,
+    most: int | None = None,
 ) -> Model | None:
     """Model "every meeting placed, nobody has a break"; None when some participant has no window.
 
@@ -42,7 +43,10 @@ def build_zero(
     slot): a relaxation of "at most `broken` breaks in all", so its "no" proves more breaks than
     that. `lower` holds per-participant break lower bounds: a participant with breaks counts for
     at least that many. `exact` counts the true breaks of those participants too: then only the
-    break-spread rule is relaxed, and a schedule found has at most `broken` breaks.
+    break-spread rule is relaxed, and a schedule found has at most `broken` breaks. `most` caps
+    everyone's breaks: the break spread keeps it a relaxation (when some participant keeps no
+    break, nobody holds more than the spread); 1 makes it a restriction whose schedules hold at
+    most `broken` breaks, one each.
     `Model.breaks` maps each participant to its "may have breaks" literal.
     """
     cp = cp_model.CpModel()
@@ -110,8 +114,12 @@ def build_zero(
     if broken:
         lower = lower or {}
         cp.add(sum(max(1, lower.get(p, 0)) * v for p, v in free.items()) <= broken)
+        runs = {p: _run_starts(cp, p, row) for p, row in busy.items()} if exact or most is not None else {}
         if exact:
-            cp.add(sum(_run_starts(cp, p, row) for p, row in busy.items()) - len(busy) <= broken)
+            cp.add(sum(runs.values()) - len(busy) <= broken)
+        if most is not None:
+            for count in runs.values():
+                cp.add(count <= most + 1)
     if problem.capacity is not None:
         for s in range(S):
             here = [xi[s] for xi in x if s in xi]

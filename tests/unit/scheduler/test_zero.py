@@ -22,9 +22,9 @@ def _place_all(problem: Problem) -> Problem:
 
 
 def _solve_zero(
-    problem: Problem, broken: int | None = None, exact: bool = False
+    problem: Problem, broken: int | None = None, exact: bool = False, most: int | None = None
 ) -> tuple[str, dict[str, int] | None]:
-    model = build_zero(problem, meeting_domains(problem, True), broken=broken, exact=exact)
+    model = build_zero(problem, meeting_domains(problem, True), broken=broken, exact=exact, most=most)
     if model is None:
         return "INFEASIBLE", None
     solver = cp_model.CpSolver()
@@ -92,6 +92,24 @@ def test_exact_relaxation_holds_exactly_when_k_breaks_suffice(problem):
         if assignments is not None:
             assert check_solution(problem, assignments) == []
             assert sum(breaks_by_participant(problem, assignments).values()) <= k
+
+
+@FAST
+@given(tiny_problems())
+def test_one_break_each_finds_only_schedules_within_k_and_every_one_break_optimum(problem):
+    # Capped at one break each, the question narrows: whatever it finds holds at most k breaks,
+    # one per participant; and an optimum of one break is always of that shape.
+    problem = _place_all(problem)
+    best = exhaustive(problem)
+    for k in (1, 2):
+        status, assignments = _solve_zero(problem, broken=k, most=1)
+        if k == 1:
+            assert (status != "INFEASIBLE") == (best is not None and best[1] <= 1)
+        if assignments is not None:
+            assert check_solution(problem, assignments) == []
+            breaks = breaks_by_participant(problem, assignments)
+            assert max(breaks.values(), default=0) <= 1
+            assert sum(breaks.values()) <= k
 
 
 def test_solve_interchangeable_participants_and_mirrored_day_stay_optimal():
