@@ -25,6 +25,11 @@ Progress = Callable[[dict[str, Any]], None]
 RELAX_UNTIL = 12
 RELAX_SECONDS = 20.0
 RELAX_SHARE = 0.5
+# "At most one break?" asked of the relaxation for this long, then participant by participant:
+# first this long each, at most this share of the time left in all.
+EACH_FIRST = 2.0
+EACH_SECONDS = 0.5
+EACH_SHARE = 0.7
 # The improver's core-guided phase: at most this long, and this share of the time left.
 CORE_SECONDS = 10.0
 CORE_SHARE = 0.25
@@ -126,7 +131,16 @@ def _prove(
         if relax and k < RELAX_UNTIL:
             answer = None
             seen: list[int] = []
-            for turn, lp in enumerate(list(lp_order)):
+            if k == 1:
+                # One break: who holds it? After a short look at the relaxation, asked
+                # participant by participant (forum-13crafc: seconds where both searches of
+                # the relaxation and the full model run out of time).
+                answer = _ask_broken(model, shared, deadline, k, lower, False, EACH_FIRST, seen=seen)
+                if answer is None and not shared.step.is_set():
+                    answer = _ask_each(model, shared, deadline, lower)
+                if _holds(shared, k):
+                    return
+            for turn, lp in enumerate(list(lp_order) if answer is None else []):
                 seconds = RELAX_SECONDS * (0.5 if turn == 0 else 1.0)
                 answer = _ask_broken(model, shared, deadline, k, lower, lp, seconds, seen=seen)
                 if answer is not None or shared.step.is_set():
@@ -186,6 +200,53 @@ def _prove(
 def _holds(shared: _Shared, k: int) -> bool:
     with shared.lock:
         return shared.best is not None and shared.best_breaks <= k
+
+
+def _ask_each(model: Model, shared: _Shared, deadline: float, lower: dict[str, int]) -> bool | None:
+    """Settle "at most one break?" by asking, for each participant in turn, for a schedule where
+    only they hold a break (the exact relaxation, scheduler.zero). A participant refuted is
+    kept without break in every later question; those that ran out of time are asked again
+    with twice the time. True when everyone is refuted, False when a schedule was found (or
+    the schedules found break the spread rule), None when time ran out."""
+    problem = model.problem
+    zero = build_zero(problem, model.domains, broken=1, lower=lower, exact=True)
+    if zero is None:
+        return True
+    with shared.lock:
+        best = shared.best
+    held = breaks_by_participant(problem, best) if best is not None else {}
+    counts = _counts(problem)
+    # Those breaking in the best schedule so far first, then the busiest.
+    pending = sorted(zero.breaks, key=lambda p: (-held.get(p, 0), -counts[p], p))
+    refuted: list[Any] = []
+    until = time.monotonic() + EACH_SHARE * shared.left(deadline)
+    seconds = EACH_SECONDS
+    found = threading.Event()
+
+    def offer(assignments: dict[str, int], breaks: int, weight: int) -> None:
+        found.set()
+        if not check_solution(problem, assignments):
+            shared.offer(assignments, sum(breaks_by_participant(problem, assignments).values()), weight)
+
+    while pending:
+        unknown = []
+        for p in pending:
+            left = min(until, deadline) - time.monotonic()
+            if left <= 0.05 or shared.done.is_set() or shared.step.is_set():
+                return None
+            cp = zero.cp.clone()
+            cp.add(zero.breaks[p] == 1)
+            for other in refuted:
+                cp.add(other == 0)
+            out = run(zero, cp, min(seconds, left), 1, shared.done, offer, also_cancel=shared.step)
+            if found.is_set():
+                return False
+            if out.status == cp_model.INFEASIBLE:
+                refuted.append(zero.breaks[p])
+            else:
+                unknown.append(p)
+        pending, seconds = unknown, 2 * seconds
+    return True
 
 
 def _ask_zero(model: Model, shared: _Shared, deadline: float, workers: int) -> bool:
