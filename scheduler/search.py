@@ -30,6 +30,7 @@ RELAX_SHARE = 0.5
 EACH_FIRST = 2.0
 EACH_SECONDS = 0.5
 EACH_SHARE = 0.7
+EACH_ROUNDS = 2
 # The improver's core-guided phase: at most this long, and this share of the time left.
 CORE_SECONDS = 10.0
 CORE_SHARE = 0.25
@@ -120,6 +121,7 @@ def _prove(
     # (tic-13crafc) only the LP sees the capacity, and with precedences it finds the schedules
     # (forumt-14crafe prec15); whichever last refuted a bound is asked first.
     lp_order = [False, True]
+    clean: set[str] = set()  # participants without break in any schedule with at most 1 break
     while not shared.done.is_set() and shared.left(deadline) > 0.05:
         with shared.lock:
             if shared.best is not None and shared.best_breaks <= k:
@@ -137,10 +139,12 @@ def _prove(
                 # the relaxation and the full model run out of time).
                 answer = _ask_broken(model, shared, deadline, k, lower, False, EACH_FIRST, seen=seen)
                 if answer is None and not shared.step.is_set():
-                    answer = _ask_each(model, shared, deadline, lower)
+                    answer = _ask_each(model, shared, deadline, lower, clean)
+                    if answer is None and not shared.step.is_set():
+                        relax = False  # the full model next, told who holds no break
                 if _holds(shared, k):
                     return
-            for turn, lp in enumerate(list(lp_order) if answer is None else []):
+            for turn, lp in enumerate(list(lp_order) if answer is None and relax else []):
                 seconds = RELAX_SECONDS * (0.5 if turn == 0 else 1.0)
                 answer = _ask_broken(model, shared, deadline, k, lower, lp, seconds, seen=seen)
                 if answer is not None or shared.step.is_set():
@@ -179,6 +183,9 @@ def _prove(
         for p, lb in lower.items():
             if lb + slack < (model.problem.slots - 1) // 2:
                 cp.add(model.breaks[p] <= lb + slack)
+        if k == 1:
+            for p in clean:
+                cp.add(model.breaks[p] == 0)
         out = run(
             model, cp, shared.left(deadline), workers, shared.done, shared.offer, also_cancel=shared.step
         )
@@ -202,12 +209,15 @@ def _holds(shared: _Shared, k: int) -> bool:
         return shared.best is not None and shared.best_breaks <= k
 
 
-def _ask_each(model: Model, shared: _Shared, deadline: float, lower: dict[str, int]) -> bool | None:
+def _ask_each(
+    model: Model, shared: _Shared, deadline: float, lower: dict[str, int], clean: set[str]
+) -> bool | None:
     """Settle "at most one break?" by asking, for each participant in turn, for a schedule where
     only they hold a break (the exact relaxation, scheduler.zero). A participant refuted is
     kept without break in every later question; those that ran out of time are asked again
-    with twice the time. True when everyone is refuted, False when a schedule was found (or
-    the schedules found break the spread rule), None when time ran out."""
+    with twice the time, for EACH_ROUNDS rounds. True when everyone is refuted, False when a
+    schedule was found (or the schedules found break the spread rule), None otherwise; `clean`
+    receives those refuted: in a schedule with at most one break, they hold none."""
     problem = model.problem
     zero = build_zero(problem, model.domains, broken=1, lower=lower, exact=True)
     if zero is None:
@@ -221,6 +231,7 @@ def _ask_each(model: Model, shared: _Shared, deadline: float, lower: dict[str, i
     refuted: list[Any] = []
     until = time.monotonic() + EACH_SHARE * shared.left(deadline)
     seconds = EACH_SECONDS
+    rounds = 0
     found = threading.Event()
 
     def offer(assignments: dict[str, int], breaks: int, weight: int) -> None:
@@ -243,9 +254,13 @@ def _ask_each(model: Model, shared: _Shared, deadline: float, lower: dict[str, i
                 return False
             if out.status == cp_model.INFEASIBLE:
                 refuted.append(zero.breaks[p])
+                clean.add(p)
             else:
                 unknown.append(p)
         pending, seconds = unknown, 2 * seconds
+        rounds += 1
+        if pending and rounds >= EACH_ROUNDS:
+            return None
     return True
 
 
