@@ -25,12 +25,14 @@ run: $(VENV)/.installed  ## migrate the SQLite file, seed the demo when empty, s
 
 # Several workers: WORKERS uvicorn processes share HOST:PORT, on PostgreSQL, with Redis carrying
 # the live rooms between them. The database is created when missing, then migrated and seeded.
-run-cluster: DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clockevents
-run-cluster: REDIS_URL ?= redis://127.0.0.1:6379/0
-run-cluster: WORKERS ?= 2
+# (Not target-specific "DATABASE_URL ?= ...": in GNU make that stops DATABASE_URL from the
+# environment reaching every recipe, `make test` on PostgreSQL included.)
+CLUSTER_DATABASE_URL = $(or $(DATABASE_URL),postgresql://postgres@127.0.0.1:5432/clockevents)
+CLUSTER_REDIS_URL = $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+WORKERS ?= 2
 run-cluster: $(VENV)/.installed  ## WORKERS (2) workers behind HOST:PORT on PostgreSQL and Redis
-	$(BIN)/python -c "$$CREATE_DATABASE" "$(DATABASE_URL)"
-	DATABASE_URL="$(DATABASE_URL)" REDIS_URL="$(REDIS_URL)" HOST=$(HOST) PORT=$(PORT) \
+	$(BIN)/python -c "$$CREATE_DATABASE" "$(CLUSTER_DATABASE_URL)"
+	DATABASE_URL="$(CLUSTER_DATABASE_URL)" REDIS_URL="$(CLUSTER_REDIS_URL)" HOST=$(HOST) PORT=$(PORT) \
 		$(BIN)/clockevents run --workers $(WORKERS)
 
 define CREATE_DATABASE
