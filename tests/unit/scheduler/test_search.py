@@ -1,4 +1,4 @@
-"""scheduler.search: the prover's relaxation questions, with and without the LP."""
+"""scheduler.prover: the prover's relaxation questions, with and without the LP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 
 from scheduler.model import build
 from scheduler.problem import Rules
-from scheduler.search import _ask_broken, _Shared
+from scheduler.prover import _ask_broken
+from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive
 from tests.unit.scheduler.test_solve import tiny_problems
 
@@ -24,7 +25,7 @@ def test_relaxation_with_or_without_lp_refutes_only_below_the_optimum(problem):
     model = build(problem, schedule_all=True)
     for lp in (False, True):
         for k in (0, 1, 2):
-            shared = _Shared(time.monotonic(), 0, None, None)
+            shared = Shared(time.monotonic(), 0, None, None)
             answer = _ask_broken(model, shared, time.monotonic() + 10.0, k, {}, lp)
             assert answer is not None  # tiny models are settled well within the budget
             if answer:

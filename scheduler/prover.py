@@ -1,0 +1,276 @@
+"""The prover: raises the lower bound on breaks by settling "at most k breaks?" for k = 1, 2, ...
+
+Each "no" proves a better bound and the first "yes" is optimal. Before the full model, cheaper
+questions in window form (scheduler.zero) are asked where they settle k sooner: the zero-break
+model, the relaxation "at most k participants break", its exact variant, "k participants with one
+break each", and "at most one break?" participant by participant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from scheduler.model import Model, add_hint
+from scheduler.problem import Problem, breaks_by_participant, check_solution
+from scheduler.runner import run
+from scheduler.shared import Shared, holds
+from scheduler.zero import build_zero
+
+# The prover first asks the window relaxation of "at most k breaks" for small k: where it holds,
+# it refutes k far sooner than the full model (seconds against minutes on the crafb instances), so
+# each of its two searches (without and with the LP) gets up to half of the time left, for each k:
+# the first at most RELAX_SECONDS / 2, the second at most RELAX_SECONDS.
+RELAX_UNTIL = 12
+RELAX_SECONDS = 20.0
+RELAX_SHARE = 0.5
+# "At most one break?" asked of the relaxation for this long, then participant by participant:
+# first this long each, at most this share of the time left in all.
+EACH_FIRST = 2.0
+EACH_SECONDS = 0.5
+EACH_SHARE = 0.7
+EACH_ROUNDS = 2
+
+
+def prove(
+    model: Model, shared: Shared, deadline: float, workers: int, lower: dict[str, int] | None = None
+) -> None:
+    """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
+    first "yes" is optimal. Clause learning settles these decision problems far faster than it
+    closes the gap of the optimisation problem."""
+    k = shared.lower
+    lower = lower or {}
+    base = sum(lower.values())  # caps below are valid against the single bounds only
+    # No participant can have more breaks than meetings - 1, nor more than fit in the day.
+    most = sum(most_breaks(model.problem).values())
+    places_all = all(isinstance(p, int) and p == 1 for p in model.placed)
+    if k == 0 and places_all and not _ask_zero(model, shared, deadline, workers):
+        return
+    k = max(k, shared.lower)
+    relax = places_all
+    spread = model.problem.rules.break_spread
+    # The relaxation is searched without the LP first (half the time), then with it: clause
+    # learning alone refutes most bounds in seconds, but where the tables are nearly all taken
+    # (tic-13crafc) only the LP sees the capacity, and with precedences it finds the schedules
+    # (forumt-14crafe prec15); whichever last refuted a bound is asked first.
+    lp_order = [False, True]
+    clean: set[str] = set()  # participants without break in any schedule with at most 1 break
+    while not shared.done.is_set() and shared.left(deadline) > 0.05:
+        with shared.lock:
+            if shared.best is not None and shared.best_breaks <= k:
+                return
+        with shared.lock:
+            k = max(k, shared.lower)
+            shared.step_k = k
+            shared.step.clear()
+        if relax and k < RELAX_UNTIL:
+            answer = None
+            seen: list[int] = []
+            if k == 1:
+                # One break: who holds it? After a short look at the relaxation, asked
+                # participant by participant (forum-13crafc: seconds where both searches of
+                # the relaxation and the full model run out of time).
+                answer = _ask_broken(model, shared, deadline, k, lower, False, EACH_FIRST, seen=seen)
+                if answer is None and not shared.step.is_set():
+                    answer = _ask_each(model, shared, deadline, lower, clean)
+                    if answer is None and not shared.step.is_set():
+                        relax = False  # the full model next, told who holds no break
+                if holds(shared, k):
+                    return
+            for turn, lp in enumerate(list(lp_order) if answer is None and relax else []):
+                seconds = RELAX_SECONDS * (0.5 if turn == 0 else 1.0)
+                answer = _ask_broken(model, shared, deadline, k, lower, lp, seconds, seen=seen)
+                if answer is not None or shared.step.is_set():
+                    break
+                lp_order.remove(lp)  # out of time: the other search leads from now on
+                lp_order.append(lp)
+            if answer is False and min(seen, default=k + 2) <= k + 1:
+                # It holds with a schedule just one break above k: ask again counting the true
+                # breaks, which finds the schedule or refutes k (forumt-14crafe prec15). Further
+                # off (forum-14), that search mostly runs out of time the full model needs.
+                answer = _ask_broken(model, shared, deadline, k, lower, False, 2 * RELAX_SECONDS, exact=True)
+            if answer is False and spread != 0 and not holds(shared, k):
+                # Where it holds with more breaks, look for k participants with one break each:
+                # a narrower question (its "no" proves nothing) whose schedules are optimal, and
+                # the shape of most optimal schedules here (forum-13crafb: 6 breaks in 7 s where
+                # the full model stays at 8 after a minute).
+                _ask_broken(model, shared, deadline, k, lower, False, RELAX_SECONDS, most=1)
+                if holds(shared, k):
+                    return
+            if answer is None and shared.step.is_set():
+                continue  # the improver proved a better bound meanwhile: ask the next question
+            if answer:
+                k += 1
+                shared.raise_lower(k)
+                continue
+            relax = False  # the relaxation stops proving once it fails: leave the rest to the model
+        cp = model.cp.clone()
+        cp.clear_objective()
+        cp.add(model.total_breaks <= k)
+        with shared.lock:
+            best = shared.best
+        if best is not None:
+            add_hint(model, best, cp)
+        # Spelled out per participant, the slack lets presolve fix most "no break" literals at once.
+        slack = k - base
+        for p, lb in lower.items():
+            if lb + slack < (model.problem.slots - 1) // 2:
+                cp.add(model.breaks[p] <= lb + slack)
+        if k == 1:
+            for p in clean:
+                cp.add(model.breaks[p] == 0)
+        out = run(
+            model, cp, shared.left(deadline), workers, shared.done, shared.offer, also_cancel=shared.step
+        )
+        if shared.step.is_set() and out.status == cp_model.UNKNOWN:
+            continue  # the improver proved a better bound meanwhile: ask the next question
+        if out.status == cp_model.INFEASIBLE:
+            if k >= most:
+                shared.mark_infeasible()  # not even the most breaks possible: no schedule at all
+                return
+            k += 1
+            shared.raise_lower(k)
+        elif out.assignments is None:
+            return
+        else:
+            shared.raise_lower(k)  # k-1 was refuted, so this schedule is optimal.
+            return
+
+
+def _ask_each(
+    model: Model, shared: Shared, deadline: float, lower: dict[str, int], clean: set[str]
+) -> bool | None:
+    """Settle "at most one break?" by asking, for each participant in turn, for a schedule where
+    only they hold a break (the exact relaxation, scheduler.zero). A participant refuted is
+    kept without break in every later question; those that ran out of time are asked again
+    with twice the time, for EACH_ROUNDS rounds. True when everyone is refuted, False when a
+    schedule was found (or the schedules found break the spread rule), None otherwise; `clean`
+    receives those refuted: in a schedule with at most one break, they hold none."""
+    problem = model.problem
+    zero = build_zero(problem, model.domains, broken=1, lower=lower, exact=True)
+    if zero is None:
+        return True
+    with shared.lock:
+        best = shared.best
+    held = breaks_by_participant(problem, best) if best is not None else {}
+    counts = meeting_counts(problem)
+    # Those breaking in the best schedule so far first, then the busiest.
+    pending = sorted(zero.breaks, key=lambda p: (-held.get(p, 0), -counts[p], p))
+    refuted: list[Any] = []
+    until = time.monotonic() + EACH_SHARE * shared.left(deadline)
+    seconds = EACH_SECONDS
+    rounds = 0
+    found = threading.Event()
+
+    def offer(assignments: dict[str, int], breaks: int, weight: int) -> None:
+        found.set()
+        if not check_solution(problem, assignments):
+            shared.offer(assignments, sum(breaks_by_participant(problem, assignments).values()), weight)
+
+    while pending:
+        unknown = []
+        for p in pending:
+            left = min(until, deadline) - time.monotonic()
+            if left <= 0.05 or shared.done.is_set() or shared.step.is_set():
+                return None
+            cp = zero.cp.clone()
+            cp.add(zero.breaks[p] == 1)
+            for other in refuted:
+                cp.add(other == 0)
+            out = run(zero, cp, min(seconds, left), 1, shared.done, offer, also_cancel=shared.step)
+            if found.is_set():
+                return False
+            if out.status == cp_model.INFEASIBLE:
+                refuted.append(zero.breaks[p])
+                clean.add(p)
+            else:
+                unknown.append(p)
+        pending, seconds = unknown, 2 * seconds
+        rounds += 1
+        if pending and rounds >= EACH_ROUNDS:
+            return None
+    return True
+
+
+def _ask_zero(model: Model, shared: Shared, deadline: float, workers: int) -> bool:
+    """Settle "can everyone go without a break?" with the window model (scheduler.zero).
+
+    Returns False when nothing is left to ask: a schedule without breaks was found (optimal),
+    the problem was proven infeasible, or time ran out. A "no" raises the lower bound to 1.
+    """
+    problem = model.problem
+    zero = build_zero(problem, model.domains)
+    if zero is not None:
+        with shared.lock:
+            shared.step_k = 0
+            shared.step.clear()
+        out = run(
+            zero, zero.cp, shared.left(deadline), workers, shared.done, shared.offer, also_cancel=shared.step
+        )
+        if out.assignments is not None:
+            return False  # offered through the callback: 0 breaks ends the search
+        if shared.step.is_set() and out.status == cp_model.UNKNOWN:
+            return True  # the improver proved a bound above 0 meanwhile
+        if out.status != cp_model.INFEASIBLE:
+            return False
+    spread = problem.rules.break_spread
+    if spread is not None and spread + min(most_breaks(problem).values(), default=0) == 0:
+        # Someone can never hold a break and nobody may hold more than they do.
+        shared.mark_infeasible()
+        return False
+    shared.raise_lower(1)
+    return True
+
+
+def _ask_broken(
+    model: Model,
+    shared: Shared,
+    deadline: float,
+    k: int,
+    lower: dict[str, int],
+    lp: bool = False,
+    seconds: float = RELAX_SECONDS,
+    exact: bool = False,
+    seen: list[int] | None = None,
+    most: int | None = None,
+) -> bool | None:
+    """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
+    breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
+    True when refuted, False when it holds, None when time ran out; a schedule it finds on the
+    way is offered with its true break count, which `seen` collects. `exact` adds the true count
+    (scheduler.zero); `most` caps everyone's breaks (scheduler.zero: below the spread, a
+    restriction whose "no" the caller must not take for a refutation)."""
+    if shared.left(deadline) <= 0.05:
+        return None
+    zero = build_zero(model.problem, model.domains, broken=k, lower=lower, exact=exact, most=most)
+    if zero is None:
+        return True
+    budget = min(seconds, RELAX_SHARE * shared.left(deadline))
+
+    def offer(assignments: dict[str, int], _breaks: int, weight: int) -> None:
+        breaks = sum(breaks_by_participant(model.problem, assignments).values())
+        if seen is not None:
+            seen.append(breaks)
+        if not check_solution(model.problem, assignments):
+            shared.offer(assignments, breaks, weight)
+
+    out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step, lp=lp)
+    if out.status == cp_model.INFEASIBLE:
+        return True
+    return None if out.status == cp_model.UNKNOWN else False
+
+
+def most_breaks(problem: Problem) -> dict[str, int]:
+    """The most breaks each participant could hold: one fewer than meetings, at most half the day."""
+    return {p: min(max(0, n - 1), (problem.slots - 1) // 2) for p, n in meeting_counts(problem).items()}
+
+
+def meeting_counts(problem: Problem) -> dict[str, int]:
+    counts = {p.id: 0 for p in problem.participants}
+    for m in problem.meetings:
+        counts[m.a] += 1
+        counts[m.b] += 1
+    return counts
