@@ -8,7 +8,6 @@ break each", and "at most one break?" participant by participant.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -16,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import Model, add_hint
 from scheduler.problem import Problem, breaks_by_participant, check_solution
-from scheduler.runner import run
+from scheduler.runner import OnSolution, run
 from scheduler.shared import Shared, holds
 from scheduler.zero import build_zero
 
@@ -163,12 +162,8 @@ def _ask_each(
     until = time.monotonic() + EACH_SHARE * shared.left(deadline)
     seconds = EACH_SECONDS
     rounds = 0
-    found = threading.Event()
-
-    def offer(assignments: dict[str, int], breaks: int, weight: int) -> None:
-        found.set()
-        if not check_solution(problem, assignments):
-            shared.offer(assignments, sum(breaks_by_participant(problem, assignments).values()), weight)
+    seen: list[int] = []
+    offer = _offer_found(shared, problem, seen)
 
     while pending:
         unknown = []
@@ -181,7 +176,7 @@ def _ask_each(
             for other in refuted:
                 cp.add(other == 0)
             out = run(zero, cp, min(seconds, left), 1, shared.done, offer, also_cancel=shared.step)
-            if found.is_set():
+            if seen:
                 return False
             if out.status == cp_model.INFEASIBLE:
                 refuted.append(zero.breaks[p])
@@ -241,26 +236,33 @@ def _ask_broken(
     breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
     True when refuted, False when it holds, None when time ran out; a schedule it finds on the
     way is offered with its true break count, which `seen` collects. `exact` adds the true count
-    (scheduler.zero); `most` caps everyone's breaks (scheduler.zero: below the spread, a
-    restriction whose "no" the caller must not take for a refutation)."""
+    (scheduler.zero); `most` caps everyone's breaks (scheduler.zero: with 1 a restriction,
+    whose "no" the caller must not take for a refutation)."""
     if shared.left(deadline) <= 0.05:
         return None
     zero = build_zero(model.problem, model.domains, broken=k, lower=lower, exact=exact, most=most)
     if zero is None:
         return True
     budget = min(seconds, RELAX_SHARE * shared.left(deadline))
-
-    def offer(assignments: dict[str, int], _breaks: int, weight: int) -> None:
-        breaks = sum(breaks_by_participant(model.problem, assignments).values())
-        if seen is not None:
-            seen.append(breaks)
-        if not check_solution(model.problem, assignments):
-            shared.offer(assignments, breaks, weight)
-
+    offer = _offer_found(shared, model.problem, seen if seen is not None else [])
     out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step, lp=lp)
     if out.status == cp_model.INFEASIBLE:
         return True
     return None if out.status == cp_model.UNKNOWN else False
+
+
+def _offer_found(shared: Shared, problem: Problem, seen: list[int]) -> OnSolution:
+    """The callback for schedules a window model finds: its own break count leaves the broken
+    participants' breaks out, so the true count is taken, kept in `seen`, and the schedule
+    offered when it keeps every rule (the relaxations may break the spread rule)."""
+
+    def offer(assignments: dict[str, int], _breaks: int, weight: int) -> None:
+        breaks = sum(breaks_by_participant(problem, assignments).values())
+        seen.append(breaks)
+        if not check_solution(problem, assignments):
+            shared.offer(assignments, breaks, weight)
+
+    return offer
 
 
 def most_breaks(problem: Problem) -> dict[str, int]:

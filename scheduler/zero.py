@@ -44,9 +44,8 @@ def build_zero(
     that. `lower` holds per-participant break lower bounds: a participant with breaks counts for
     at least that many. `exact` counts the true breaks of those participants too: then only the
     break-spread rule is relaxed, and a schedule found has at most `broken` breaks. `most` caps
-    everyone's breaks: the break spread keeps it a relaxation (when some participant keeps no
-    break, nobody holds more than the spread); 1 makes it a restriction whose schedules hold at
-    most `broken` breaks, one each.
+    everyone's breaks: with 1 the model is a restriction, whose schedules hold at most `broken`
+    breaks, one each, and whose "no" proves nothing.
     `Model.breaks` maps each participant to its "may have breaks" literal.
     """
     cp = cp_model.CpModel()
