@@ -73,9 +73,8 @@ def live_server(settings: Settings) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "web.app:app_from_env",
+            "clockevents.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",

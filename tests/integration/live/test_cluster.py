@@ -56,8 +56,9 @@ def start_worker(
         "REDIS_URL": redis_url(settings),
         **(extra or {}),
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    # The server as deployments run it (clockevents.cli.SERVER_OPTIONS), without migrating again.
+    command = [sys.executable, "-m", "clockevents.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--log-level", "warning"]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
