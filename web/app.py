@@ -54,25 +54,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         backend=backend, arbitrary_channels_allowed=True, subscriber_class=ChannelSubscriber
     )
 
+    # One worker: straight to this worker's sockets (web.live.fanout).
+    fanout = Fanout(channels, local=isinstance(backend, MemoryChannelsBackend))
+
     async def publish_stored(messages: list[tuple[bytes, str]]) -> None:
-        """A stored batch, in order: in memory straight to the backend (the plugin's publishing
-        queue would only add a hop), to Redis as one pipeline."""
-        if isinstance(backend, MemoryChannelsBackend):
-            for data, channel in messages:
-                await backend.publish(data, [channel])
-        elif isinstance(backend, NamespacedRedisBackend):
-            await backend.publish_many(messages)  # one round trip for the batch
-        else:
-            for data, channel in messages:
-                channels.publish(data, channel)
+        """A stored batch, in order, to Redis as one pipeline (one round trip)."""
+        assert isinstance(backend, NamespacedRedisBackend)
+        await backend.publish_many(messages)
 
     hub = LiveHub(
         session_factory,
-        publish=lambda data, channel: channels.publish(data, channel),
-        publish_batch=publish_stored,
+        publish=fanout.publish,
+        # Without one, the hub publishes message by message, in memory without waiting.
+        publish_batch=publish_stored if isinstance(backend, NamespacedRedisBackend) else None,
         durable_commit=settings.live_durable_commit,
     )
-    fanout = Fanout(channels)
     collector = Collector()  # cycle collection that does not stall thousands of open sockets
     # Attendance left behind by a worker that died.
     keeper = AttendanceKeeper(hub, session_factory, timedelta(seconds=settings.live_heartbeat_seconds))

@@ -211,20 +211,36 @@ class LiveHub:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
-        await self._deliver(batch, messages)
+        if self._publish_batch is None and self._queue and self._task is not None:
+            # More is waiting: it goes to the database first, and this batch is delivered while
+            # that write is on its way (publishing without a batch publisher never waits).
+            asyncio.get_running_loop().call_soon(self._publish_each, batch, messages)
+        else:
+            await self._deliver(batch, messages)
         task = asyncio.current_task()
         if task is not None and task.cancelling():  # written although the writer was stopped meanwhile
             raise asyncio.CancelledError
 
     async def _deliver(self, batch: list[_Pending], messages: list[dict[str, Any]]) -> None:
         # Published in commit order, so each channel's messages leave in sequence.
-        if self._publish_batch is not None:
-            await self._publish_batch(
-                [(encode(message), item.channel) for item, message in zip(batch, messages, strict=True)]
-            )
-        else:
-            for item, message in zip(batch, messages, strict=True):
+        if self._publish_batch is None:
+            self._publish_each(batch, messages)
+            return
+        await self._publish_batch(
+            [(encode(message), item.channel) for item, message in zip(batch, messages, strict=True)]
+        )
+        self._resolve(batch, messages)
+
+    def _publish_each(self, batch: list[_Pending], messages: list[dict[str, Any]]) -> None:
+        for item, message in zip(batch, messages, strict=True):
+            try:
                 self.publish(item.channel, message)
+            except Exception:  # stored all the same: the senders hear of it, readers catch up
+                log.exception("publishing a live message on %s failed", item.channel)
+        self._resolve(batch, messages)
+
+    @staticmethod
+    def _resolve(batch: list[_Pending], messages: list[dict[str, Any]]) -> None:
         for item, message in zip(batch, messages, strict=True):
             if not item.future.done():
                 item.future.set_result(message)
