@@ -22,9 +22,9 @@ T = TypeVar("T")
 APP = "web.app:app_from_env"
 SERVER_OPTIONS: dict[str, Any] = {
     "factory": True,
-    # uvicorn's Sans-I/O binding of websockets: on the live benchmark (2,000 sockets, one message
-    # a second each) it costs ~10 % less CPU per message than the legacy binding and its p99 is a
-    # third of it (7–10 ms against 20–26 ms on the same machine and database).
+    # uvicorn's Sans-I/O binding of websockets (its default since 0.50), never the deprecated
+    # legacy one: on the live benchmark (2,000 sockets, one message a second each) the legacy
+    # binding costs ~10 % more CPU per message and triples the p99 (20–26 ms against 7–10 ms).
     "ws": "websockets-sansio",
     # No per-message compression on the WebSockets: live messages are a few hundred bytes, where
     # deflate saves little and costs CPU on every frame and a compressor's memory per socket.
