@@ -24,7 +24,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     "factory": True,
     # uvicorn's Sans-I/O binding of websockets (its default since 0.50), never the deprecated
     # legacy one: on the live benchmark (2,000 sockets, one message a second each) the legacy
-    # binding costs ~10 % more CPU per message and triples the p99 (20–26 ms against 7–10 ms).
+    # binding costs ~10 % more CPU per message and triples the p99 (20 to 26 ms against 7 to 10 ms).
     "ws": "websockets-sansio",
     # No per-message compression on the WebSockets: live messages are a few hundred bytes, where
     # deflate saves little and costs CPU on every frame and a compressor's memory per socket.
