@@ -216,7 +216,17 @@ class LiveHub:
             # that write is on its way (publishing without a batch publisher never waits).
             asyncio.get_running_loop().call_soon(self._publish_each, batch, messages)
         else:
-            await self._deliver(batch, messages)
+            try:
+                await self._deliver(batch, messages)
+            except asyncio.CancelledError:  # stored: its senders get their answers all the same
+                self._resolve(batch, messages)
+                raise
+            except Exception:
+                # Stored but not published (Redis gone, say): the senders get their answers,
+                # the readers find the messages in the database when they next catch up, and
+                # the writer lives on for the next batch.
+                log.exception("publishing %d stored live messages failed", len(batch))
+                self._resolve(batch, messages)
         task = asyncio.current_task()
         if task is not None and task.cancelling():  # written although the writer was stopped meanwhile
             raise asyncio.CancelledError

@@ -101,3 +101,41 @@ async def test_stopping_while_a_batch_is_written_stores_each_message_once(
     stored = await hub.history(db, "meeting:a")
     assert [m["seq"] for m in stored] == list(range(1, 301))
     assert sorted(m["text"] for m in stored) == sorted(f"m{i}" for i in range(300))
+
+
+async def test_a_batch_stored_but_not_published_still_answers_its_senders(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    """Publishing fails (Redis gone) or is cut short by a stop: the messages are stored, so their
+    senders get their answers, and the writer goes on with the next batch."""
+    engine = create_engine(settings.database_url)
+    failing = True
+    blocked = asyncio.Event()
+    published: list[int] = []
+
+    async def publish_batch(messages: list[tuple[bytes, str]]) -> None:
+        if failing:
+            raise ConnectionError("the fan-out is down")
+        if decode(messages[0][0])["text"] == "stuck":
+            blocked.set()
+            await asyncio.Event().wait()  # until cancelled
+        published.extend(decode(data)["seq"] for data, _ in messages)
+
+    hub = LiveHub(create_session_factory(engine), publish_batch=publish_batch)
+    await hub.start()
+    try:
+        lost = await asyncio.wait_for(hub.post("meeting:a", room.event.id, "chat", {"text": "one"}), 10)
+        failing = False
+        after = await asyncio.wait_for(hub.post("meeting:a", room.event.id, "chat", {"text": "two"}), 10)
+        stuck = asyncio.create_task(hub.post("meeting:a", room.event.id, "chat", {"text": "stuck"}))
+        await asyncio.wait_for(blocked.wait(), 10)
+        await hub.stop()  # cancels the writer while it publishes
+        cut = await asyncio.wait_for(stuck, 10)
+    finally:
+        await hub.stop()
+        await engine.dispose()
+
+    assert [lost["seq"], after["seq"], cut["seq"]] == [1, 2, 3]
+    assert published == [2]
+    stored = await hub.history(db, "meeting:a")
+    assert [(m["seq"], m["text"]) for m in stored] == [(1, "one"), (2, "two"), (3, "stuck")]
