@@ -1,8 +1,9 @@
 """A worker's side of the live fan-out: one channels subscription per channel, shared by its sockets.
 
-Litestar's channels plugin carries every published message to the workers that listen on its
-channel (in memory, or through Redis when several workers share the event). Within a worker the
-message then goes to each local socket of that channel. Subscribing once per channel instead of
+With several workers, Litestar's channels plugin carries every published message through Redis to
+the workers that listen on its channel; a worker alone delivers to its own sockets directly
+(``Fanout(local=True)``). Within a worker the message then goes to each local socket of that
+channel. Subscribing once per channel instead of
 once per socket means one decode per message and worker, whatever the number of sockets, and the
 sockets receive the very text that was published.
 
