@@ -151,8 +151,6 @@ def demo(
 @click.pass_obj
 def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool) -> None:
     """Migrate, seed the demo event into an empty database, and serve."""
-    import uvicorn
-
     from clockevents.demo import DemoOptions, database_is_empty, demo_present, seed_demo
     from clockevents.migrate import upgrade
 
@@ -166,7 +164,7 @@ def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool)
         click.echo("demo logins: organiser@clock-demo.example, participant1@clock-demo.example, …")
     os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
     click.echo(f"serving on http://{host}:{port}")
-    uvicorn.run(APP, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+    _serve(host, port, workers)
 
 
 @main.command()
@@ -176,6 +174,10 @@ def run(settings: Settings, host: str, port: int, workers: int, with_demo: bool)
 @click.option("--log-level", default="info", show_default=True)
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve only: no migration, no demo (for deployments that migrate as a step of their own)."""
+    _serve(host, port, workers, log_level)
+
+
+def _serve(host: str, port: int, workers: int, log_level: str = "info") -> None:
     import uvicorn
 
     uvicorn.run(APP, host=host, port=port, workers=workers, log_level=log_level, **SERVER_OPTIONS)

@@ -54,19 +54,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         backend=backend, arbitrary_channels_allowed=True, subscriber_class=ChannelSubscriber
     )
 
+    redis = backend if isinstance(backend, NamespacedRedisBackend) else None
     # One worker: straight to this worker's sockets (web.live.fanout).
-    fanout = Fanout(channels, local=isinstance(backend, MemoryChannelsBackend))
-
-    async def publish_stored(messages: list[tuple[bytes, str]]) -> None:
-        """A stored batch, in order, to Redis as one pipeline (one round trip)."""
-        assert isinstance(backend, NamespacedRedisBackend)
-        await backend.publish_many(messages)
-
+    fanout = Fanout(channels, local=redis is None)
     hub = LiveHub(
         session_factory,
         publish=fanout.publish,
-        # Without one, the hub publishes message by message, in memory without waiting.
-        publish_batch=publish_stored if isinstance(backend, NamespacedRedisBackend) else None,
+        # A stored batch goes to Redis as one pipeline; in memory message by message, without waiting.
+        publish_batch=redis.publish_many if redis is not None else None,
         durable_commit=settings.live_durable_commit,
     )
     collector = Collector()  # cycle collection that does not stall thousands of open sockets

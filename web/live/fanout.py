@@ -3,9 +3,8 @@
 With several workers, Litestar's channels plugin carries every published message through Redis to
 the workers that listen on its channel; a worker alone delivers to its own sockets directly
 (``Fanout(local=True)``). Within a worker the message then goes to each local socket of that
-channel. Subscribing once per channel instead of
-once per socket means one decode per message and worker, whatever the number of sockets, and the
-sockets receive the very text that was published.
+channel. Subscribing once per channel instead of once per socket means one decode per message and
+worker, whatever the number of sockets, and the sockets receive the very text that was published.
 
 The plugin hands a channel's messages to its subscriber (``put_nowait``); ours passes them on at
 once, without a queue and a task of its own in between. Each socket sends right away when it can
