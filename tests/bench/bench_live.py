@@ -1,8 +1,8 @@
 """Benchmark the live rooms: chat through our WebSocket server against a minimal websockets relay.
 
 Run: python tests/bench/bench_live.py [--sqlite] [--connections 2000] [--seconds 30]
-     [--search 250,500,1000,2000,3000,4000,6000,8000] [--search-seconds 15] [--no-search]
-     [--no-cluster] [--only relay|ours|cluster] [--profile DIR]
+     [--shape spread|tick|both] [--search 250,500,1000,2000,3000,4000,6000,8000]
+     [--search-seconds 15] [--no-search] [--no-cluster] [--only relay|ours|cluster] [--profile DIR]
 
 An event with enough participants (users with API tokens, written with bulk inserts) and one
 published meeting per pair, all in one slot, is seeded into a scratch database (PostgreSQL by
@@ -13,9 +13,14 @@ file). Then, each in its own processes:
    the same load from a separate load-generator process: N connections, N/2 rooms of two, each
    connection sending one chat message a second to its partner with its send time inside;
    latency is measured at the partner, a message sent but not received by the end (plus a
-   grace period) is lost;
+   grace period) is lost. Two shapes of the same load: ``spread``, each connection sends at its
+   own random moment of the second (a steady stream of 2,000 messages a second); ``tick``, every
+   connection sends at the top of each second, as the rooms of one slot all open at once (a
+   burst of 2,000 messages, as fast as the load generator can send them, then quiet). Both run
+   unless --shape says otherwise;
 2. two workers of our app with Redis: one party of each room on each worker;
-3. the capacity search: more connections, step by step, until p99 passes 200 ms, for both.
+3. the capacity search (spread shape): more connections, step by step, until p99 passes
+   200 ms, for both.
 
 Columns: messages a second delivered to the partner during the steady state, latency
 percentiles, errors (refused or dropped connections, error replies), lost messages, how long
@@ -24,8 +29,8 @@ message during the steady state (a figure other processes on the machine barely 
 for the database when it is a PostgreSQL server on this machine (all its processes), and the
 machine's load average when the run began (the latencies are only comparable at a similar one).
 
-The bar: ours delivers >= 90 % of the relay's messages a second with p99 <= 2x the relay's, with
-no error and nothing lost; across two workers p99 <= 3x our single worker's.
+The bar, for each shape: ours delivers >= 90 % of the relay's messages a second with p99 <= 2x
+the relay's, with no error and nothing lost; across two workers p99 <= 3x our single worker's.
 ``--profile DIR`` runs every server of ours under cProfile (CPU time, steady state only) and
 writes DIR/<port>.pstats.
 """
@@ -219,12 +224,14 @@ class Bench:
             env["REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
         return env
 
-    def load(self, procs: Processes, kind: str, rooms: list[list[Any]], seconds: int) -> dict[str, Any]:
+    def load(
+        self, procs: Processes, kind: str, rooms: list[list[Any]], seconds: int, shape: str
+    ) -> dict[str, Any]:
         cpu_before = sum(cpu_seconds(p.pid) for p, _ in procs.running)
         load_before = os.getloadavg()[0]
         spec_path = self.logs / f"spec-{uuid.uuid4().hex[:8]}.json"
         pids = [p.pid for p, _ in procs.running]
-        spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids}
+        spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids, "shape": shape}
         spec["profile"] = kind == "ours" and self.profile is not None
         spec["deflate"] = self.deflate
         spec["count_database"] = kind == "ours" and self.database_url.startswith("postgresql")
@@ -246,7 +253,7 @@ class Bench:
         result["load_average"] = load_before
         return result
 
-    def relay(self, connections: int, seconds: int) -> dict[str, Any]:
+    def relay(self, connections: int, seconds: int, shape: str = "spread") -> dict[str, Any]:
         procs = Processes(self.logs)
         port = free_port()
         try:
@@ -258,11 +265,11 @@ class Bench:
             wait_ready(port, proc, http=False)
             base = f"ws://127.0.0.1:{port}"
             rooms = [[f"{base}/room/{r}", None, f"{base}/room/{r}", None] for r in range(connections // 2)]
-            return self.load(procs, "relay", rooms, seconds)
+            return self.load(procs, "relay", rooms, seconds, shape)
         finally:
             procs.stop()
 
-    def ours(self, connections: int, seconds: int, workers: int = 1) -> dict[str, Any]:
+    def ours(self, connections: int, seconds: int, workers: int = 1, shape: str = "spread") -> dict[str, Any]:
         procs = Processes(self.logs)
         ports = [free_port() for _ in range(workers)]
         try:
@@ -278,7 +285,7 @@ class Bench:
                 [f"{bases[0]}/{mid}", ta, f"{bases[-1]}/{mid}", tb]
                 for mid, ta, tb in self.rooms[: connections // 2]
             ]
-            return self.load(procs, "ours", rooms, seconds)
+            return self.load(procs, "ours", rooms, seconds, shape)
         finally:
             procs.stop()
 
@@ -316,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true", help="SQLite file instead of PostgreSQL")
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=30, help="steady state of the main runs")
+    parser.add_argument(
+        "--shape", choices=["spread", "tick", "both"], default="both", help="when in the second each sends"
+    )
     parser.add_argument(
         "--search", default="250,500,1000,2000,3000,4000,6000,8000", help="connection counts to try"
     )
@@ -361,37 +371,62 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
     """Run the measurements and print the table; return whether the bars are met."""
     passed = True
     n = args.connections
-    print(f"\n{n} connections ({n // 2} rooms of two), one chat message a second each, {args.seconds} s\n")
+    shapes = ["spread", "tick"] if args.shape == "both" else [args.shape]
+    for shape in shapes:
+        print(
+            f"\n{n} connections ({n // 2} rooms of two), one chat message a second each, {args.seconds} s, "
+            f"{SHAPES[shape]}\n"
+        )
+        passed &= measure_shape(bench, args, shape)
+    return measure_search(bench, args, steps) and passed
+
+
+SHAPES = {
+    "spread": "each at its own moment of the second (spread)",
+    "tick": "all at the top of the second (tick)",
+}
+
+
+def measure_shape(bench: Bench, args: argparse.Namespace, shape: str) -> bool:
+    """One shape's main runs: the relay, one worker of ours, two workers with Redis."""
+    passed = True
+    n = args.connections
     print(HEADER)
     relay = ours = cluster = None
     if args.only in (None, "relay"):
-        relay = bench.relay(n, args.seconds)
+        relay = bench.relay(n, args.seconds, shape)
         show("relay (websockets)", relay)
     if args.only in (None, "ours"):
-        ours = bench.ours(n, args.seconds)
+        ours = bench.ours(n, args.seconds, shape=shape)
         show("ours, one worker", ours)
     if relay and ours:
         tp_ok = ours["per_second"] >= BAR_THROUGHPUT * relay["per_second"]
         p99_ok = ours["p99_ms"] <= BAR_P99 * relay["p99_ms"]
         print(
-            f"\nbar: throughput {100 * ours['per_second'] / relay['per_second']:.1f}% of the relay's "
+            f"\nbar ({shape}): throughput {100 * ours['per_second'] / relay['per_second']:.1f}% of the relay's "
             f"(>= 90%) {'PASS' if tp_ok else 'FAIL'}; p99 {ours['p99_ms'] / relay['p99_ms']:.2f}x the "
             f"relay's (<= 2x) {'PASS' if p99_ok else 'FAIL'}; no error, nothing lost "
             f"{'PASS' if ok(ours) else 'FAIL'}"
         )
         passed &= tp_ok and p99_ok and ok(ours)
     if not args.no_cluster and args.only in (None, "cluster"):
-        cluster = bench.ours(n, args.seconds, workers=2)
+        cluster = bench.ours(n, args.seconds, workers=2, shape=shape)
         print()
         print(HEADER)
         show("ours, two workers+Redis", cluster)
         if ours:
             c_ok = cluster["p99_ms"] <= BAR_CLUSTER_P99 * ours["p99_ms"]
             print(
-                f"bar: cross-worker p99 {cluster['p99_ms'] / ours['p99_ms']:.2f}x one worker's (<= 3x) "
-                f"{'PASS' if c_ok else 'FAIL'}; no error, nothing lost {'PASS' if ok(cluster) else 'FAIL'}"
+                f"bar ({shape}): cross-worker p99 {cluster['p99_ms'] / ours['p99_ms']:.2f}x one worker's "
+                f"(<= 3x) {'PASS' if c_ok else 'FAIL'}; no error, nothing lost "
+                f"{'PASS' if ok(cluster) else 'FAIL'}"
             )
             passed &= c_ok and ok(cluster)
+    return passed
+
+
+def measure_search(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
+    """The capacity search (spread shape); it has no bar of its own."""
     if steps and args.only is None:
         print(
             f"\ncapacity: connections until p99 passes {CAPACITY_P99_MS:.0f} ms ({args.search_seconds} s each)"
@@ -409,7 +444,7 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
             "largest count under 200 ms p99 (no error, nothing lost): "
             + ", ".join(f"{name} {best.get(name, 'none')}" for name in ("relay", "ours"))
         )
-    return passed
+    return True
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
     window[0], window[1] = start, start + seconds
 
     async def sender(i: int, ws: ClientConnection) -> None:
-        phase = random.random()
+        phase = 0.0 if spec.get("shape") == "tick" else random.random()
         for k in range(seconds):
             delay = start + phase + k - time.perf_counter()
             if delay > 0:
@@ -168,13 +168,15 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
     # The database's part, when it runs on this machine: every PostgreSQL process (the backends
     # serving the workers, the WAL writer…) over the same window.
     db_pids = local_postgres_pids() if spec.get("count_database") else []
-    db_start = sum(cpu_seconds(pid) for pid in db_pids)
+    db_start = {pid: cpu_seconds(pid) for pid in db_pids}
     if spec.get("profile"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR1)
     await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
     steady_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
-    db_cpu = sum(cpu_seconds(pid) for pid in db_pids) - db_start if db_pids else None
+    # Per process, and never below zero: a process that ended meanwhile (an autovacuum worker)
+    # reads as 0 and would otherwise take its earlier CPU off the total.
+    db_cpu = sum(max(0.0, cpu_seconds(pid) - db_start[pid]) for pid in db_pids) if db_pids else None
     if spec.get("profile"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR2)
