@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Update, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -83,7 +86,39 @@ def create_engine(database_url: str) -> AsyncEngine:
         # Pooled: opening a connection and setting its pragmas costs more than a typical query.
         # An engine belongs to one event loop (one per app instance, CLI command or test).
         return create_async_engine(database_url, pool_size=5, max_overflow=15, connect_args={"timeout": 30})
-    return create_async_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_async_engine(database_url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection rests before it is checked on its way out
+
+
+def ping_when_idle(engine: AsyncEngine) -> None:
+    """Check that a pooled connection is alive before it is handed out, when it has rested.
+
+    ``pool_pre_ping`` checks every time: three round trips (BEGIN, a ping, ROLLBACK) and ~350 µs
+    of CPU per checkout, a third of a small request's database work. A connection given back a
+    moment ago was alive then. A database that restarts is down for longer than the rest that
+    earns a check, and a request that fails during the outage marks the whole pool as stale, so
+    after a restart every connection is checked or replaced, as with ``pool_pre_ping``.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _rested_since(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _alive(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool replaces the connection and tries again
+            raise DisconnectionError(f"a pooled connection was dead: {exc}") from exc
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
