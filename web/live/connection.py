@@ -263,7 +263,8 @@ class LiveConnection:
 
     async def run(self) -> None:
         """Serve the client until it goes; ``close_code`` tells how it went."""
-        catch_up = asyncio.create_task(self._catch_up_quietly())
+        # In memory a join takes effect at once, so nothing can fall between it and the snapshot.
+        catch_up = None if self.fanout.local else asyncio.create_task(self._catch_up_quietly())
         throttle = Throttle()
         warned = False
         try:
@@ -294,7 +295,8 @@ class LiveConnection:
             self.close_code = 1006
         finally:
             self.gone = True
-            catch_up.cancel()
+            if catch_up is not None:
+                catch_up.cancel()
             if self._drainer is not None:
                 self._drainer.cancel()
             if self._sending is not None:
