@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
@@ -60,20 +60,45 @@ class RoomAccess:
         return self.meeting.b_id if self.participant_id == self.meeting.a_id else self.meeting.a_id
 
 
+# The statements of a room's way in, built once: building one (and its cache key) cost more
+# CPU than running it.
+_ROOM = (
+    select(Meeting, Event)
+    .join(Event, Event.id == Meeting.event_id)
+    .where(Meeting.id == bindparam("meeting_id"))
+)
+_NEXT_MEETING = (
+    select(Meeting, Slot)
+    .join(Slot, Slot.id == Meeting.slot_id)
+    .where(
+        Meeting.event_id == bindparam("event_id"),
+        Meeting.status == "scheduled",
+        Meeting.published_at.is_not(None),
+        (Meeting.a_id == bindparam("participant_id")) | (Meeting.b_id == bindparam("participant_id")),
+        Slot.starts_at >= bindparam("after", type_=Slot.starts_at.type),
+    )
+    .order_by(Slot.starts_at)
+    .limit(1)
+)
+
+_SLOT_AND_NOTE = (
+    select(Slot, RoomNote)
+    .outerjoin(RoomNote, RoomNote.meeting_id == bindparam("meeting_id"))
+    .where(Slot.id == bindparam("slot_id"))
+)
+_OPEN_ATTENDANCE = insert(Attendance).returning(Attendance.id)
+
+
 async def room_access(db: AsyncSession, user: User | None, meeting_id: int) -> RoomAccess:
     """Let in the meeting's two participants and the event's organisers; refuse everyone else."""
     if user is None:
         raise NotAuthenticated()
-    meeting = await db.get(Meeting, meeting_id)
-    if (
-        meeting is None
-        or meeting.status != "scheduled"
-        or meeting.published_at is None
-        or meeting.slot_id is None
-    ):
+    row = (await db.execute(_ROOM, {"meeting_id": meeting_id})).first()
+    if row is None:
         raise NotFound("No such meeting room.")
-    event = await db.get(Event, meeting.event_id)
-    assert event is not None
+    meeting, event = row
+    if meeting.status != "scheduled" or meeting.published_at is None or meeting.slot_id is None:
+        raise NotFound("No such meeting room.")
     parties = await load_parties(db, [meeting.a_id, meeting.b_id])
     mine = [pid for pid, party in parties.items() if party.user_id == user.id]
     if mine:
@@ -105,17 +130,7 @@ async def next_meeting(
     """The participant's first published meeting starting at or after ``after``."""
     row = (
         await db.execute(
-            select(Meeting, Slot)
-            .join(Slot, Slot.id == Meeting.slot_id)
-            .where(
-                Meeting.event_id == event_id,
-                Meeting.status == "scheduled",
-                Meeting.published_at.is_not(None),
-                (Meeting.a_id == participant_id) | (Meeting.b_id == participant_id),
-                Slot.starts_at >= after,
-            )
-            .order_by(Slot.starts_at)
-            .limit(1)
+            _NEXT_MEETING, {"event_id": event_id, "participant_id": participant_id, "after": after}
         )
     ).first()
     return (row[0], row[1]) if row else None
@@ -135,13 +150,14 @@ async def snapshot(
     hub: LiveHub, db: AsyncSession, room: RoomAccess, ice_servers: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """What a newcomer sees first: the meeting, both parties, presence, chat, notes, the next meeting."""
-    seq = await hub.last_seq(db, room.channel)
-    slot = await db.get(Slot, room.meeting.slot_id)
-    assert slot is not None
-    note = await db.get(RoomNote, room.meeting.id)
-    note_message = next(iter(await hub.history(db, room.channel, types=["note"], limit=1, newest=True)), None)
-    chat = await hub.history(db, room.channel, types=["chat"], limit=200, newest=True)
-    presence = await hub.history(db, room.channel, types=["presence"])
+    seq, recent = await hub.recent(db, room.channel, {"note": 1, "chat": 200, "presence": None})
+    row = (
+        await db.execute(_SLOT_AND_NOTE, {"slot_id": room.meeting.slot_id, "meeting_id": room.meeting.id})
+    ).one()
+    slot, note = row[0], row[1]
+    note_message = next(iter(recent["note"]), None)
+    chat = recent["chat"]
+    presence = recent["presence"]
     organisers = {m["who"]["user_id"]: m for m in presence if m.get("who", {}).get("role") == "organiser"}
     nxt = None
     if room.participant_id is not None:
@@ -265,17 +281,19 @@ async def enter(hub: LiveHub, db: AsyncSession, room: RoomAccess) -> int:
     """Record the arrival (an attendance interval opens) and tell the room; return the interval id."""
     async with db.begin():
         now = utcnow()
-        row = Attendance(
-            meeting_id=room.meeting.id,
-            participant_id=room.participant_id,
-            user_id=room.user.id,
-            role=room.role,
-            joined_at=now,
-            seen_at=now,
+        attendance_id: int = await db.scalar(
+            _OPEN_ATTENDANCE,
+            {
+                "meeting_id": room.meeting.id,
+                "participant_id": room.participant_id,
+                "user_id": room.user.id,
+                "role": room.role,
+                "joined_at": now,
+                "seen_at": now,
+            },
         )
-        db.add(row)
     await _post_presence(hub, room, "joined")
-    return row.id
+    return attendance_id
 
 
 async def _still_here(db: AsyncSession, room: RoomAccess, except_id: int | None = None) -> bool:
