@@ -16,6 +16,8 @@ from scheduler.shared import Shared
 # The improver's core-guided phase: at most this long, and this share of the time left.
 CORE_SECONDS = 10.0
 CORE_SHARE = 0.25
+# The seed search goes on only if it has a complete schedule within this many seconds.
+SEED_GRACE = 0.5
 
 
 def local_search(model: Model, shared: Shared, budget: float) -> dict[str, int] | None:
@@ -26,8 +28,35 @@ def local_search(model: Model, shared: Shared, budget: float) -> dict[str, int] 
     except ImportError:  # pragma: no cover - the module is developed alongside this one
         return None
     problem = model.problem
+    ids = [m.id for m in problem.meetings]
+    complete = threading.Event()  # a schedule that keeps every rule was found
+    halt = threading.Event()
+
+    def offer(slot: list[int], breaks: int, weight: int) -> None:
+        # Each complete schedule as soon as it is found: one that meets the prover's bound ends
+        # the whole search at once, and with it this one.
+        if min(slot, default=0) < 0 and problem.rules.schedule_all:
+            return
+        assignments = {i: s for i, s in zip(ids, slot, strict=True) if s >= 0}
+        with shared.lock:
+            news = shared.best is None or (weight, -breaks) > (shared.weight, -shared.best_breaks)
+        if news and not check_solution(problem, assignments):
+            complete.set()
+            shared.offer(assignments, breaks, weight)
+
+    def watch() -> None:
+        # Stop with the whole search; or early, when no complete schedule came within the grace:
+        # where there is none (infeasible variants) CP-SAT proves it in a moment, and where one is
+        # hard to find CP-SAT's plain question finds it sooner (first_schedule).
+        if not shared.done.wait(SEED_GRACE) and not complete.is_set():
+            halt.set()
+            return
+        shared.done.wait()
+        halt.set()
+
+    threading.Thread(target=watch, name="seed-watch", daemon=True).start()
     try:
-        found = solve_large(problem, time_limit=budget, workers=1, stop=shared.done)
+        found = solve_large(problem, time_limit=budget, workers=1, stop=halt, on_schedule=offer)
     except Exception:  # a heuristic failing must never sink the exact search
         return None
     complete = len(found.assignments) == len(problem.meetings) or not problem.rules.schedule_all

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from scheduler.greedy import State, apply_moves
 from scheduler.objective import SPREAD_COST
 
+BEST_EVERY = 0.05  # seconds: how often annealing hands over a new best placement at most
+
 
 def _bits(mask: int) -> list[int]:
     """Positions of the set bits of `mask`, lowest first."""
@@ -214,6 +216,7 @@ class Kempe:
         stop: threading.Event | None = None,
         temperature: float = 0.6,
         on_tick: Callable[[State], None] | None = None,
+        on_best: Callable[[list[int]], None] | None = None,
     ) -> None:
         """Simulated annealing over Kempe moves aimed at participants who have breaks.
 
@@ -221,6 +224,9 @@ class Kempe:
         lower their own breaks is tried through its chain, then a few that keep them level; the
         move is kept when the total does not rise, or rises with probability exp(-delta / T)
         while T cools linearly to zero at the deadline.
+
+        `on_best` receives each new best placement (at most every BEST_EVERY seconds, and the last
+        one when annealing ends), `on_tick` the current state once a second.
         """
         st, ix = self.state, self.state.ix
         n = len(ix.pids)
@@ -228,6 +234,7 @@ class Kempe:
         span = max(1e-3, deadline - start)
         tries, temp = -1, temperature  # -1: check the clock (and for nothing to do) first
         worst: list[int] = []
+        told, told_at = self.best_key, float("-inf")
         while True:
             tries += 1
             if tries % 64 == 0:
@@ -235,7 +242,11 @@ class Kempe:
                 key = self.key()
                 if key < self.best_key:
                     self.best_key, self.best_slot = key, list(st.slot)
-                if now > deadline or (stop is not None and stop.is_set()) or not st.breaks:
+                ending = now > deadline or (stop is not None and stop.is_set()) or not st.breaks
+                if on_best is not None and self.best_key < told and (ending or now - told_at >= BEST_EVERY):
+                    told, told_at = self.best_key, now
+                    on_best(self.best_slot)
+                if ending:
                     return
                 # While the spread rule is broken, work on the participants with the most breaks.
                 top = max(st.pbreaks)

@@ -52,8 +52,14 @@ def solve_large(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     seed: int = 0,
+    on_schedule: Callable[[list[int], int, int], None] | None = None,
 ) -> Solution:
-    """Schedule a big event within `time_limit` seconds; see the module docstring for how."""
+    """Schedule a big event within `time_limit` seconds; see the module docstring for how.
+
+    `on_schedule` receives each improving placement as it is found (slot per meeting, -1 for
+    unplaced; breaks; weight), before the search ends: a caller running it beside an exact search
+    can stop it (`stop`) as soon as one of them is good enough.
+    """
     started = time.monotonic()
     # Keep back a moment for writing the solution up (reasons for every unplaced meeting).
     deadline = started + time_limit - min(1.0, 0.02 * time_limit)
@@ -76,8 +82,10 @@ def solve_large(
 
     def report(st: State) -> None:
         # Only improvements are news: annealing wanders up and down between them.
-        if progress is not None and (not reported or (st.weight, -st.breaks) > reported[-1]):
-            reported.append((st.weight, -st.breaks))
+        if reported and (st.weight, -st.breaks) <= reported[-1]:
+            return
+        reported.append((st.weight, -st.breaks))
+        if progress is not None:
             progress(
                 {
                     "seconds": round(time.monotonic() - started, 2),
@@ -86,6 +94,12 @@ def solve_large(
                     "bound": bound.value,
                 }
             )
+        if on_schedule is not None:
+            on_schedule(list(st.slot), st.breaks, st.weight)
+
+    def best(slot: list[int]) -> None:
+        if on_schedule is not None:  # a State costs a pass over the meetings: only when wanted
+            report(State(ix, slot))
 
     report(state)
     kempe = Kempe(state)
@@ -122,14 +136,16 @@ def solve_large(
     if spread is not None:
         # The spread bound is hard: anneal towards it, drop the cheapest meetings if it still
         # does not hold, win back whatever weight fits under it, then anneal again.
-        kempe.anneal(time.monotonic() + (deadline - time.monotonic()) / 2, rng, stop=stop, on_tick=report)
+        kempe.anneal(
+            time.monotonic() + (deadline - time.monotonic()) / 2, rng, stop=stop, on_tick=report, on_best=best
+        )
         state = State(ix, kempe.best())
         dropped = enforce_spread(state, spread)
         if dropped:
             share = time.monotonic() + (deadline - time.monotonic()) / 2
             improve(state, dropped, deadline=share, workers=workers, rng=rng, stop=stop, on_improve=report)
         kempe = Kempe(state)
-    kempe.anneal(deadline, rng, stop=stop, on_tick=report)
+    kempe.anneal(deadline, rng, stop=stop, on_tick=report, on_best=best)
     final = State(ix, kempe.best())
     # Weight first: should the repairs have missed what greedy placed, greedy's schedule wins.
     return to_solution(ix, max(final, State(ix, base), key=objective_key).slot, started, bound=bound.value)

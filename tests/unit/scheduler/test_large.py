@@ -134,6 +134,19 @@ def test_kempe_anneal_keeps_schedule_valid_and_tracks_breaks() -> None:
     assert State(ix, best).breaks <= before
 
 
+def test_kempe_anneal_hands_over_each_new_best_and_ends_on_the_best() -> None:
+    problem = random_event(6, people=80, meetings=300, slots=12)
+    ix = Index.of(problem)
+    state = State(ix, construct(ix, list(range(len(problem.meetings))), random.Random(1)))
+    kempe = Kempe(state)
+    seen: list[list[int]] = []
+    kempe.anneal(time.monotonic() + 0.5, random.Random(2), on_best=seen.append)
+    assert seen
+    breaks = [State(ix, slot).breaks for slot in seen]
+    assert breaks == sorted(set(breaks), reverse=True)  # each one better than the one before
+    assert breaks[-1] == State(ix, kempe.best()).breaks
+
+
 def test_solve_large_stops_when_asked() -> None:
     problem = random_event(3)
     stop = threading.Event()
@@ -151,6 +164,20 @@ def test_solve_large_reports_progress() -> None:
     assert {tuple(sorted(r)) for r in seen} == {("bound", "breaks", "seconds", "weight")}
     assert seen[0]["bound"] == bmatching(problem, time_limit=5, workers=1).value
     assert seen[-1]["weight"] <= solution.weight
+
+
+def test_solve_large_hands_over_each_better_placement_as_it_finds_it() -> None:
+    problem = random_event(5)
+    seen: list[tuple[list[int], int, int]] = []
+    solution = solve_large(problem, time_limit=1.0, workers=1, on_schedule=lambda *got: seen.append(got))
+    assert seen
+    keys = [(weight, -breaks) for _, breaks, weight in seen]
+    assert keys == sorted(set(keys))  # each one better than the one before
+    for slot, breaks, weight in seen:
+        assignments = {m.id: s for m, s in zip(problem.meetings, slot, strict=True) if s >= 0}
+        assert objective(problem, assignments) == (weight, -breaks)
+        assert check_solution(problem, assignments) == []
+    assert keys[-1] <= (solution.weight, -solution.breaks)
 
 
 def test_solve_large_honours_break_spread() -> None:
