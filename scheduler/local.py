@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from ortools.sat.python import cp_model
 
@@ -77,8 +80,35 @@ def min_breaks_alone(domains: list[list[int]], slots: int, time_limit: float = 1
     return max(0, int(solver.best_objective_bound + 0.999) - 1)
 
 
+T = TypeVar("T")
+
+
+def _each_until(items: Iterable[T], deadline: float, workers: int, work: Callable[[T, float], None]) -> None:
+    """Call ``work(item, seconds left)`` for items in order until the deadline, on ``workers``
+    threads: the small CP-SAT models here spend most of their time in the solver, which lets the
+    other threads go on."""
+    todo = iter(items)
+    lock = threading.Lock()
+
+    def loop() -> None:
+        while True:
+            with lock:
+                item = next(todo, None)
+            left = deadline - time.monotonic()
+            if item is None or left <= 0:
+                return
+            work(item, left)
+
+    helpers = [threading.Thread(target=loop, name="bounds") for _ in range(max(1, workers) - 1)]
+    for thread in helpers:
+        thread.start()
+    loop()
+    for thread in helpers:
+        thread.join()
+
+
 def participant_lower_bounds(
-    problem: Problem, domains: list[list[int]], time_limit: float = 5.0
+    problem: Problem, domains: list[list[int]], time_limit: float = 5.0, workers: int = 1
 ) -> dict[str, int]:
     """Lower bound on each participant's breaks when every meeting is placed (-1: cannot fit)."""
     deadline = time.monotonic() + time_limit
@@ -86,13 +116,13 @@ def participant_lower_bounds(
     for m, d in zip(problem.meetings, domains, strict=True):
         per[m.a].append(d)
         per[m.b].append(d)
-    out: dict[str, int] = {}
-    for pid, doms in per.items():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        out[pid] = min_breaks_alone(doms, problem.slots, min(1.0, left))
-    return out
+    found: dict[str, int] = {}
+
+    def alone(pid: str, left: float) -> None:
+        found[pid] = min_breaks_alone(per[pid], problem.slots, min(1.0, left))
+
+    _each_until(list(per), deadline, workers, alone)
+    return {pid: found[pid] for pid in per if pid in found}
 
 
 __all__ = ["count_breaks", "fits_without_break", "min_breaks_alone", "participant_lower_bounds"]
@@ -153,7 +183,11 @@ def min_breaks_pair(
 
 
 def pair_lower_bounds(
-    problem: Problem, domains: list[list[int]], single: dict[str, int], time_limit: float = 5.0
+    problem: Problem,
+    domains: list[list[int]],
+    single: dict[str, int],
+    time_limit: float = 5.0,
+    workers: int = 1,
 ) -> dict[tuple[str, str], int]:
     """Lower bounds on breaks_a + breaks_b that beat single[a] + single[b], for meeting pairs."""
     deadline = time.monotonic() + time_limit
@@ -173,10 +207,9 @@ def pair_lower_bounds(
         key=lambda ab: -narrow(ab[0]) - narrow(ab[1]),
     )
     out: dict[tuple[str, str], int] = {}
-    for a, b in pairs:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
+
+    def pair(ab: tuple[str, str], left: float) -> None:
+        a, b = ab
         mine_a, mine_b = set(per[a]), set(per[b])
         both = mine_a & mine_b
         lb = min_breaks_pair(
@@ -188,6 +221,8 @@ def pair_lower_bounds(
         )
         if lb > single.get(a, 0) + single.get(b, 0):
             out[a, b] = lb
+
+    _each_until(pairs, deadline, workers, pair)
     return out
 
 

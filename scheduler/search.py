@@ -95,7 +95,7 @@ def solve_model(
         domains = meeting_domains(problem, True)
         if any(not d for d in domains):
             return _finish(problem, "infeasible", None, None, started, domains)
-        lower = participant_lower_bounds(problem, domains, time_limit=min(5.0, time_limit * 0.1))
+        lower = participant_lower_bounds(problem, domains, min(5.0, time_limit * 0.1), workers)
         if any(v < 0 for v in lower.values()):
             return _finish(problem, "infeasible", None, None, started, domains)
         spread = problem.rules.break_spread
@@ -103,7 +103,7 @@ def solve_model(
             # Fairness: nobody may have fewer than the most constrained participant's bound - d.
             floor = max(lower.values()) - spread
             lower = {p: max(lb, floor) for p, lb in lower.items()}
-        pairs = pair_lower_bounds(problem, domains, lower, time_limit=min(3.0, time_limit * 0.05))
+        pairs = pair_lower_bounds(problem, domains, lower, min(3.0, time_limit * 0.05), workers)
         upper = most_breaks(problem)
         total = combined_lower_bound(lower, pairs, spread, upper, min(2.0, 0.05 * time_limit))
         if total < 0:
