@@ -16,7 +16,8 @@ from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, Val
 from clockevents.events.models import Cluster, Event, Slot
 from clockevents.events.permissions import Access, access_for
 from clockevents.live.attendance import HELD_AFTER, summaries
-from clockevents.live.hub import LiveHub, event_channel, iso, meeting_channel
+from clockevents.live.hub import LiveHub
+from clockevents.live.messages import event_channel, iso, meeting_channel
 from clockevents.live.models import Attendance
 from clockevents.live.rooms import _meeting_card, next_meeting
 from clockevents.matchmaking.parties import load_parties, own_participant

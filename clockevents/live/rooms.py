@@ -18,7 +18,8 @@ from clockevents.db import claim, utcnow
 from clockevents.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event, Slot
 from clockevents.events.permissions import access_for
-from clockevents.live.hub import LiveHub, event_channel, iso, meeting_channel
+from clockevents.live.hub import LiveHub
+from clockevents.live.messages import event_channel, iso, meeting_channel
 from clockevents.live.models import Attendance, RoomNote
 from clockevents.matchmaking.parties import Party, load_parties
 

@@ -19,7 +19,8 @@ from clockevents.db import claim, utcnow
 from clockevents.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from clockevents.events.models import Event
 from clockevents.events.permissions import access_for
-from clockevents.live.hub import LiveHub, iso, workshop_channel
+from clockevents.live.hub import LiveHub
+from clockevents.live.messages import iso, workshop_channel
 from clockevents.live.models import (
     PresenceLease,
     Workshop,

@@ -129,7 +129,7 @@ async def announce(
     hub = getattr(request.app.state, "live", None)
     if hub is None:
         return
-    from clockevents.live.hub import event_channel
+    from clockevents.live.messages import event_channel
 
     payload = {
         "action": action,
@@ -180,7 +180,7 @@ async def announce_outcome(request: Request[Any, Any, Any], db: AsyncSession, me
     if hub is None:
         return
     from clockevents.agenda.models import Meeting
-    from clockevents.live.hub import event_channel
+    from clockevents.live.messages import event_channel
 
     meeting = await db.get(Meeting, meeting_id)
     if meeting is None:

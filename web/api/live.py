@@ -14,7 +14,7 @@ from clockevents.agenda.changes import load_meeting
 from clockevents.events.services import get_visible_event
 from clockevents.live import dashboard
 from clockevents.live.attendance import summary
-from clockevents.live.hub import iso
+from clockevents.live.messages import iso
 from web.auth import requires_login
 
 TAGS = ["live"]

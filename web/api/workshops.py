@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.events.services import get_visible_event
 from clockevents.live import workshop_registration, workshops
-from clockevents.live.hub import iso
+from clockevents.live.messages import iso
 from web.auth import requires_login
 
 TAGS = ["workshops"]

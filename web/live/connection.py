@@ -18,7 +18,8 @@ import msgspec
 from litestar import WebSocket
 
 from clockevents.errors import DomainError, ValidationFailed
-from clockevents.live.hub import LiveHub, decode, encode
+from clockevents.live.hub import LiveHub
+from clockevents.live.messages import decode, encode
 from web.live.eager import run_eagerly
 from web.live.fanout import Fanout
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 
-from clockevents.live.hub import decode
+from clockevents.live.messages import decode
 
 log = logging.getLogger(__name__)
 

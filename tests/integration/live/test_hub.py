@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.db import create_engine, create_session_factory
-from clockevents.live.hub import LiveHub, decode
+from clockevents.live.hub import LiveHub
+from clockevents.live.messages import decode
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room
 

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.db import create_engine, create_session_factory, utcnow
 from clockevents.live import attendance, rooms, workshop_room
-from clockevents.live.hub import LiveHub, meeting_channel
+from clockevents.live.hub import LiveHub
 from clockevents.live.keeper import HEARTBEAT, STALE_BEATS, AttendanceKeeper
+from clockevents.live.messages import meeting_channel
 from clockevents.live.models import Attendance, PresenceLease
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room, connect, recv_until, serve

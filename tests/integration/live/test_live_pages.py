@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.models import User
 from clockevents.live import dashboard
-from clockevents.live.hub import iso
+from clockevents.live.messages import iso
 from clockevents.live.models import Attendance
 from clockevents.registration.models import Organisation, Participant
 from tests.factories.accounts import make_user
