@@ -29,7 +29,7 @@ def local_search(model: Model, shared: Shared, budget: float) -> dict[str, int] 
         return None
     problem = model.problem
     ids = [m.id for m in problem.meetings]
-    complete = threading.Event()  # a schedule that keeps every rule was found
+    found_one = threading.Event()  # a schedule that keeps every rule was handed over
     halt = threading.Event()
 
     def offer(slot: list[int], breaks: int, weight: int) -> None:
@@ -41,14 +41,14 @@ def local_search(model: Model, shared: Shared, budget: float) -> dict[str, int] 
         with shared.lock:
             news = shared.best is None or (weight, -breaks) > (shared.weight, -shared.best_breaks)
         if news and not check_solution(problem, assignments):
-            complete.set()
+            found_one.set()
             shared.offer(assignments, breaks, weight)
 
     def watch() -> None:
         # Stop with the whole search; or early, when no complete schedule came within the grace:
         # where there is none (infeasible variants) CP-SAT proves it in a moment, and where one is
         # hard to find CP-SAT's plain question finds it sooner (first_schedule).
-        if not shared.done.wait(SEED_GRACE) and not complete.is_set():
+        if not shared.done.wait(SEED_GRACE) and not found_one.is_set():
             halt.set()
             return
         shared.done.wait()
