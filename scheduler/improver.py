@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 from scheduler.model import Model, add_hint
 from scheduler.problem import check_solution
 from scheduler.runner import run
-from scheduler.shared import Shared
+from scheduler.shared import Shared, stand_aside
 
 # The improver's core-guided phase: at most this long, and this share of the time left.
 CORE_SECONDS = 10.0
@@ -103,30 +103,36 @@ def improve(model: Model, shared: Shared, deadline: float, workers: int, seed: b
     if any(m.fixed_slot is not None for m in model.problem.meetings):
         core_until = deadline
     for core in (True, False):
-        if shared.done.is_set() or shared.left(deadline) <= 0.05:
-            return
         until = core_until if core else deadline
-        cp = model.cp.clone()
-        cp.minimize(model.total_breaks)
-        with shared.lock:
-            best = shared.best or hint
-        if best is not None:
-            add_hint(model, best, cp)
-        out = run(
-            model,
-            cp,
-            until - time.monotonic(),
-            workers,
-            shared.done,
-            shared.offer,
-            on_bound=lambda bound: shared.raise_lower(int(bound + 1 - 1e-6)),
-            core=core,
-        )
-        if out.status == cp_model.INFEASIBLE:
-            shared.mark_infeasible()
-            return
-        if out.status == cp_model.OPTIMAL:
-            shared.raise_lower(round(out.objective))
-            return
-        if out.assignments is not None:
-            shared.raise_lower(int(out.bound + 1 - 1e-6))
+        while not shared.done.is_set() and until - time.monotonic() > 0.05:
+            stand_aside(shared, until)
+            if shared.done.is_set() or until - time.monotonic() <= 0.05:
+                break
+            cp = model.cp.clone()
+            cp.minimize(model.total_breaks)
+            with shared.lock:
+                best = shared.best or hint
+            if best is not None:
+                add_hint(model, best, cp)
+            out = run(
+                model,
+                cp,
+                until - time.monotonic(),
+                workers,
+                shared.done,
+                shared.offer,
+                on_bound=lambda bound: shared.raise_lower(int(bound + 1 - 1e-6)),
+                also_cancel=shared.hold,
+                core=core,
+            )
+            if out.status == cp_model.INFEASIBLE:
+                shared.mark_infeasible()
+                return
+            if out.status == cp_model.OPTIMAL:
+                shared.raise_lower(round(out.objective))
+                return
+            if out.assignments is not None:
+                shared.raise_lower(int(out.bound + 1 - 1e-6))
+            if not shared.hold.is_set():
+                break  # out of this phase's time: the next phase, or the end
+            # The prover took every thread meanwhile: wait, then search again from the best.

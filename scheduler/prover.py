@@ -8,7 +8,9 @@ break each", and "at most one break?" participant by participant.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -29,13 +31,17 @@ RELAX_SHARE = 0.5
 # "At most one break?" asked of the relaxation for this long, then participant by participant:
 # first this long each, at most this share of the time left in all.
 EACH_FIRST = 2.0
-EACH_SECONDS = 0.5
+EACH_BUDGETS = (0.5, 1.0, 3.0)
 EACH_SHARE = 0.7
-EACH_ROUNDS = 2
 
 
 def prove(
-    model: Model, shared: Shared, deadline: float, workers: int, lower: dict[str, int] | None = None
+    model: Model,
+    shared: Shared,
+    deadline: float,
+    workers: int,
+    lower: dict[str, int] | None = None,
+    threads: int = 1,
 ) -> None:
     """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
     first "yes" is optimal. Clause learning settles these decision problems far faster than it
@@ -74,7 +80,7 @@ def prove(
                 # the relaxation and the full model run out of time).
                 answer = _ask_broken(model, shared, deadline, k, lower, False, EACH_FIRST, seen=seen)
                 if answer is None and not shared.step.is_set():
-                    answer = _ask_each(model, shared, deadline, lower, clean)
+                    answer = _ask_each(model, shared, deadline, lower, clean, threads)
                     if answer is None and not shared.step.is_set():
                         relax = False  # the full model next, told who holds no break
                 if holds(shared, k):
@@ -140,14 +146,24 @@ def prove(
 
 
 def _ask_each(
-    model: Model, shared: Shared, deadline: float, lower: dict[str, int], clean: set[str]
+    model: Model,
+    shared: Shared,
+    deadline: float,
+    lower: dict[str, int],
+    clean: set[str],
+    threads: int = 1,
 ) -> bool | None:
     """Settle "at most one break?" by asking, for each participant in turn, for a schedule where
     only they hold a break (the exact relaxation, scheduler.zero). A participant refuted is
     kept without break in every later question; those that ran out of time are asked again
-    with twice the time, for EACH_ROUNDS rounds. True when everyone is refuted, False when a
-    schedule was found (or the schedules found break the spread rule), None otherwise; `clean`
-    receives those refuted: in a schedule with at most one break, they hold none."""
+    with more time (EACH_BUDGETS). True when everyone is refuted, False when a schedule was
+    found (or the schedules found break the spread rule), None otherwise; `clean` receives
+    those refuted: in a schedule with at most one break, they hold none.
+
+    With `threads` above one, that many questions run at once and the improver stands aside
+    meanwhile (Shared.hold): where the one break is hard to place (ticf-13crafc), one question
+    in a dozen finds it in seconds while the improver's whole search does not in a minute.
+    """
     problem = model.problem
     zero = build_zero(problem, model.domains, broken=1, lower=lower, exact=True)
     if zero is None:
@@ -160,34 +176,44 @@ def _ask_each(
     pending = sorted(zero.breaks, key=lambda p: (-held.get(p, 0), -counts[p], p))
     refuted: list[Any] = []
     until = time.monotonic() + EACH_SHARE * shared.left(deadline)
-    seconds = EACH_SECONDS
-    rounds = 0
     seen: list[int] = []
     offer = _offer_found(shared, problem, seen)
+    found = threading.Event()
 
-    while pending:
-        unknown = []
-        for p in pending:
-            left = min(until, deadline) - time.monotonic()
-            if left <= 0.05 or shared.done.is_set() or shared.step.is_set():
-                return None
-            cp = zero.cp.clone()
-            cp.add(zero.breaks[p] == 1)
-            for other in refuted:
-                cp.add(other == 0)
-            out = run(zero, cp, min(seconds, left), 1, shared.done, offer, also_cancel=shared.step)
-            if seen:
-                return False
-            if out.status == cp_model.INFEASIBLE:
-                refuted.append(zero.breaks[p])
-                clean.add(p)
-            else:
-                unknown.append(p)
-        pending, seconds = unknown, 2 * seconds
-        rounds += 1
-        if pending and rounds >= EACH_ROUNDS:
+    def found_one(assignments: dict[str, int], breaks: int, weight: int) -> None:
+        offer(assignments, breaks, weight)
+        found.set()
+
+    def ask(p: str, seconds: float) -> int | None:
+        left = min(until, deadline) - time.monotonic()
+        if left <= 0.05 or found.is_set() or shared.done.is_set() or shared.step.is_set():
             return None
-    return True
+        cp = zero.cp.clone()
+        cp.add(zero.breaks[p] == 1)
+        for other in list(refuted):
+            cp.add(other == 0)
+        out = run(zero, cp, min(seconds, left), 1, shared.done, found_one, also_cancel=found)
+        if out.status == cp_model.INFEASIBLE:
+            refuted.append(zero.breaks[p])
+            clean.add(p)
+        return out.status
+
+    if threads > 1:
+        shared.hold.set()
+    try:
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            for seconds in EACH_BUDGETS:
+                answers = list(pool.map(lambda p, s=seconds: ask(p, s), pending))
+                if seen:
+                    return False
+                if any(a is None for a in answers):
+                    return None  # out of time, or the question was settled elsewhere
+                pending = [p for p, a in zip(pending, answers, strict=True) if a != cp_model.INFEASIBLE]
+                if not pending:
+                    return True
+    finally:
+        shared.hold.clear()
+    return None
 
 
 def _ask_zero(model: Model, shared: Shared, deadline: float, workers: int) -> bool:

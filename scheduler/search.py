@@ -39,7 +39,7 @@ def _min_breaks(
     if workers >= 2:
         improver = threading.Thread(target=improve, args=(model, shared, deadline, workers - 1))
         improver.start()
-        prove(model, shared, deadline, 1, lower)
+        prove(model, shared, deadline, 1, lower, threads=workers)
         # Each of its solves keeps the deadline (scheduler.runner); the timeout is a backstop.
         improver.join(max(0.0, shared.left(deadline)) + 1.0)
     else:

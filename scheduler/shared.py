@@ -23,6 +23,9 @@ class Shared:
         self.done = threading.Event()  # set when the answer is proven or the caller stopped us
         self.step = threading.Event()  # set when the prover's current question is already settled
         self.step_k = -1
+        # Set while the prover runs one question per thread: the improver then stands aside
+        # (scheduler.improver), its search stopped until the event is cleared.
+        self.hold = threading.Event()
         if stop is not None:
             threading.Thread(target=self._follow, args=(stop,), daemon=True).start()
 
@@ -71,6 +74,12 @@ class Shared:
 
     def left(self, deadline: float) -> float:
         return deadline - time.monotonic()
+
+
+def stand_aside(shared: Shared, deadline: float) -> None:
+    """Wait while the prover holds every thread (or until the search is over or out of time)."""
+    while shared.hold.is_set() and not shared.done.is_set() and shared.left(deadline) > 0:
+        shared.done.wait(min(0.05, max(0.0, shared.left(deadline))))
 
 
 def holds(shared: Shared, k: int) -> bool:
