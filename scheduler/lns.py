@@ -30,12 +30,17 @@ def _neighbourhood(state: State, rng: random.Random, size: int, seeds: list[int]
 
 
 def _subsolve(
-    state: State, people: set[int], time_limit: float, workers: int
+    state: State,
+    people: set[int],
+    time_limit: float,
+    workers: int,
+    running: list[cp_model.CpSolver] | None = None,
 ) -> tuple[dict[int, int], bool] | None:
     """Re-solve every meeting touching `people` with the rest fixed (weight first, then breaks).
 
     Returns the new slot of each freed meeting (-1 = unplaced) and whether it is proven optimal,
     or None when CP-SAT found nothing in time; the caller keeps it only if it is no worse.
+    The solver sits in `running` while it searches, for a watcher to stop (`improve`).
     """
     ix = state.ix
     slots = ix.problem.slots
@@ -159,7 +164,13 @@ def _subsolve(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.max_time_in_seconds = time_limit
-    status = solver.solve(model)
+    if running is not None:
+        running.append(solver)
+    try:
+        status = solver.solve(model)
+    finally:
+        if running is not None:
+            running.remove(solver)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     new = {}
@@ -190,6 +201,35 @@ def improve(
     The bound may be out of reach (it ignores slots), so a target is given up after a few
     failed tries and the search ends after a spell without any gain in weight.
     """
+    running: list[cp_model.CpSolver] = []
+    finished = threading.Event()
+    if stop is not None:
+        threading.Thread(target=_stop_when, args=(stop, finished, running), daemon=True).start()
+    try:
+        _improve(state, targets, deadline, workers, rng, stop, on_improve, running)
+    finally:
+        finished.set()
+
+
+def _stop_when(stop: threading.Event, finished: threading.Event, running: list[cp_model.CpSolver]) -> None:
+    """Stop the neighbourhood being solved as soon as `stop` is set: a solve may take up to a
+    second, which an exact search beside this one, done meanwhile, would otherwise wait for."""
+    while not finished.wait(0.02):
+        if stop.is_set():
+            for solver in list(running):
+                solver.stop_search()
+
+
+def _improve(
+    state: State,
+    targets: list[int],
+    deadline: float,
+    workers: int,
+    rng: random.Random,
+    stop: threading.Event | None,
+    on_improve: Callable[[State], None] | None,
+    running: list[cp_model.CpSolver],
+) -> None:
     ix = state.ix
     size = 6
     tries = dict.fromkeys(targets, 0)
@@ -205,7 +245,7 @@ def improve(
         tries[i] += 1
         people = _neighbourhood(state, rng, size, [ix.a[i], ix.b[i]])
         limit = min(1.0, deadline - time.monotonic())
-        result = _subsolve(state, people, limit, workers)
+        result = _subsolve(state, people, limit, workers, running)
         if result is None:
             size = max(2, size - 1)
             continue

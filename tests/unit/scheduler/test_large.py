@@ -7,11 +7,13 @@ import random
 import threading
 import time
 
+from ortools.sat.python import cp_model
+
 from scheduler.bounds import bmatching
 from scheduler.greedy import Index, State, construct, greedy_slots, solve_greedy
 from scheduler.kempe import Kempe
 from scheduler.large import enforce_spread, solve_large
-from scheduler.lns import improve
+from scheduler.lns import _stop_when, improve
 from scheduler.problem import Meeting, Participant, Problem, Rules, breaks_by_participant, check_solution
 
 
@@ -250,3 +252,31 @@ def test_solve_large_never_below_greedy_on_crowded_events() -> None:
         assert check_solution(problem, solution.assignments) == []
         assert (solution.weight, -solution.breaks) == objective(problem, solution.assignments)
         assert solution.weight >= solve_greedy(problem).weight
+
+
+class _Count(cp_model.CpSolverSolutionCallback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+
+
+def test_a_neighbourhood_being_solved_stops_when_the_search_is_asked_to() -> None:
+    # A model CP-SAT would spend its whole two minutes on: every one of 2^40 solutions listed.
+    model = cp_model.CpModel()
+    for i in range(40):
+        model.new_bool_var(f"b{i}")
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True
+    solver.parameters.max_time_in_seconds = 120.0
+    stop, finished, running = threading.Event(), threading.Event(), [solver]
+    watcher = threading.Thread(target=_stop_when, args=(stop, finished, running))
+    watcher.start()
+    threading.Timer(0.2, stop.set).start()
+    status = solver.solve(model, _Count())
+    finished.set()
+    watcher.join(5.0)
+    # Stopped, not run out of time, and not through the list (that would be OPTIMAL).
+    assert (status, solver.wall_time < 60.0, watcher.is_alive()) == (cp_model.FEASIBLE, True, False)
