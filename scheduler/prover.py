@@ -69,6 +69,15 @@ def prove(
                 return
         with shared.lock:
             k = max(k, shared.lower)
+        floor = spread_floor(k, len(model.problem.participants), spread)
+        if floor > most:
+            shared.mark_infeasible()  # the spread rule asks for more breaks than anyone can hold
+            return
+        if floor > k:
+            k = floor
+            shared.raise_lower(k)
+            continue  # a schedule found meanwhile may meet the new bound
+        with shared.lock:
             shared.step_k = k
             shared.step.clear()
         if relax and k < RELAX_UNTIL:
@@ -289,6 +298,15 @@ def _offer_found(shared: Shared, problem: Problem, seen: list[int]) -> OnSolutio
             shared.offer(assignments, breaks, weight)
 
     return offer
+
+
+def spread_floor(lower: int, people: int, spread: int | None) -> int:
+    """The least total of breaks once `lower` is proven, under the spread rule: someone holds at
+    least lower / people (rounded up), so everyone holds that less the spread. It lifts the bound
+    at spread 0 only, where "nobody can go without a break" means every one of them holds one."""
+    if spread is None or people == 0 or lower <= 0:
+        return lower
+    return max(lower, people * (-(-lower // people) - spread))
 
 
 def most_breaks(problem: Problem) -> dict[str, int]:

@@ -8,10 +8,11 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 
+from scheduler import solve
 from scheduler.improver import improve
 from scheduler.model import build
 from scheduler.problem import Rules
-from scheduler.prover import _ask_broken, _ask_each
+from scheduler.prover import _ask_broken, _ask_each, spread_floor
 from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive, make
 from tests.unit.scheduler.test_solve import tiny_problems
@@ -70,3 +71,26 @@ def test_the_improver_stands_aside_while_the_prover_holds_every_thread():
     shared.hold.clear()
     improver.join(20.0)
     assert (shared.best_breaks, shared.done.is_set(), improver.is_alive()) == (0, True, False)
+
+
+def test_the_spread_rule_lifts_a_proven_bound_to_what_everyone_must_hold():
+    # Ten people: once one break is proven, at spread 0 each of them holds one.
+    assert [spread_floor(k, 10, 0) for k in (0, 1, 10, 11)] == [0, 10, 10, 20]
+    # A wider spread never lifts it: everyone may hold one break fewer than the busiest.
+    assert [spread_floor(k, 10, 1) for k in (1, 10, 21, 25)] == [1, 10, 21, 25]
+    assert [spread_floor(k, 10, 1) for k in (11, 20)] == [11, 20]
+    assert [spread_floor(k, 4, 1) for k in (9, 13)] == [9, 13]
+    assert [spread_floor(5, 10, None), spread_floor(3, 0, 0)] == [5, 3]
+
+
+def test_at_spread_zero_one_forced_break_is_everyones():
+    # Four people, two meetings each, nobody free in the middle slot: each has one break.
+    pairs = [("A", "B"), ("C", "D"), ("A", "C"), ("B", "D")]
+    unavailable = {p: {1} for p in "ABCD"}
+    rules = Rules(schedule_all=True, break_spread=0)
+    square = make(3, pairs, unavailable=unavailable, rules=rules)
+    solution = solve(square, time_limit=10.0)
+    assert (solution.status, solution.breaks, exhaustive(square)) == ("optimal", 4, (4, 4))
+    # Two more who meet once hold no break: at spread 0 nobody may, so there is no schedule.
+    wider = make(3, [*pairs, ("E", "F")], unavailable=unavailable, rules=rules)
+    assert (solve(wider, time_limit=10.0).status, exhaustive(wider)) == ("infeasible", None)
