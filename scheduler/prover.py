@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,17 +43,22 @@ def prove(
     workers: int,
     lower: dict[str, int] | None = None,
     threads: int = 1,
+    zero: Callable[[], bool] | None = None,
 ) -> None:
     """Ask "at most k breaks?" for k = lower, lower+1, ...: each "no" proves a better bound and the
     first "yes" is optimal. Clause learning settles these decision problems far faster than it
-    closes the gap of the optimisation problem."""
+    closes the gap of the optimisation problem. `zero`, when the caller asked the zero-break
+    question already (`ask_zero`, while the model was being built), waits for its answer."""
     k = shared.lower
     lower = lower or {}
     base = sum(lower.values())  # caps below are valid against the single bounds only
     # No participant can have more breaks than meetings - 1, nor more than fit in the day.
     most = sum(most_breaks(model.problem).values())
     places_all = all(isinstance(p, int) and p == 1 for p in model.placed)
-    if k == 0 and places_all and not _ask_zero(model, shared, deadline, workers):
+    if zero is not None:
+        if not zero():
+            return
+    elif k == 0 and places_all and not ask_zero(model.problem, model.domains, shared, deadline, workers):
         return
     k = max(k, shared.lower)
     relax = places_all
@@ -225,14 +231,15 @@ def _ask_each(
     return None
 
 
-def _ask_zero(model: Model, shared: Shared, deadline: float, workers: int) -> bool:
+def ask_zero(
+    problem: Problem, domains: list[list[int]], shared: Shared, deadline: float, workers: int
+) -> bool:
     """Settle "can everyone go without a break?" with the window model (scheduler.zero).
 
     Returns False when nothing is left to ask: a schedule without breaks was found (optimal),
     the problem was proven infeasible, or time ran out. A "no" raises the lower bound to 1.
     """
-    problem = model.problem
-    zero = build_zero(problem, model.domains)
+    zero = build_zero(problem, domains)
     if zero is not None:
         with shared.lock:
             shared.step_k = 0

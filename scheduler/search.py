@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -12,7 +13,7 @@ from scheduler.improver import improve
 from scheduler.local import combined_lower_bound, pair_lower_bounds, participant_lower_bounds
 from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_domains
 from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
-from scheduler.prover import most_breaks, prove
+from scheduler.prover import ask_zero, most_breaks, prove
 from scheduler.runner import run
 from scheduler.shared import Progress, Shared
 
@@ -33,20 +34,48 @@ def _greedy(problem: Problem) -> dict[str, int] | None:
 
 
 def _min_breaks(
-    model: Model, shared: Shared, deadline: float, workers: int, lower: dict[str, int] | None = None
+    model: Model,
+    shared: Shared,
+    deadline: float,
+    workers: int,
+    lower: dict[str, int] | None = None,
+    zero: Callable[[], bool] | None = None,
 ) -> None:
     """Run prover and improver side by side (or one after the other with a single worker)."""
     if workers >= 2:
         improver = threading.Thread(target=improve, args=(model, shared, deadline, workers - 1))
         improver.start()
-        prove(model, shared, deadline, 1, lower, threads=workers)
+        prove(model, shared, deadline, 1, lower, threads=workers, zero=zero)
         # Each of its solves keeps the deadline (scheduler.runner); the timeout is a backstop.
         improver.join(max(0.0, shared.left(deadline)) + 1.0)
     else:
-        prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1, lower)
+        prove(model, shared, time.monotonic() + shared.left(deadline) * 0.5, 1, lower, zero=zero)
         if not shared.done.is_set():
             improve(model, shared, deadline, 1)
     shared.done.set()
+
+
+def _early(question: Callable[[], bool]) -> Callable[[], bool]:
+    """Start `question` in a thread of its own; the returned call waits for its answer."""
+    answer: list[bool] = []
+    failed: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            answer.append(question())
+        except BaseException as exc:  # handed to the caller, which waits for the answer
+            failed.append(exc)
+
+    thread = threading.Thread(target=ask, name="zero-question", daemon=True)
+    thread.start()
+
+    def wait() -> bool:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return answer[0]
+
+    return wait
 
 
 def _finish(
@@ -108,12 +137,16 @@ def solve_model(
         total = combined_lower_bound(lower, pairs, spread, upper, min(2.0, 0.05 * time_limit))
         if total < 0:
             return _finish(problem, "infeasible", None, None, started, domains)
+        shared = Shared(started, total, progress, stop)
+        # "Can everyone go without a break?" is asked while the full model is being built (its
+        # solver runs outside the interpreter lock): where the answer is yes, it is the whole
+        # answer, and most of these cases are answered in well under a second.
+        zero = _early(lambda: ask_zero(problem, domains, shared, deadline, 1)) if total == 0 else None
         model = build(problem, schedule_all=True)
         add_lower_bounds(model, lower)
         for (a, b), lb in pairs.items():
             model.cp.add(model.breaks[a] + model.breaks[b] >= lb)
-        shared = Shared(started, total, progress, stop)
-        _min_breaks(model, shared, deadline, workers, lower)
+        _min_breaks(model, shared, deadline, workers, lower, zero)
         return _finish(problem, _verdict(shared), shared.best, shared.lower, started, domains)
 
     # Lexicographic: first the largest placed weight, then the fewest breaks at that weight.

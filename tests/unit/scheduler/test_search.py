@@ -6,6 +6,7 @@ import dataclasses
 import threading
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from scheduler import solve
@@ -13,6 +14,7 @@ from scheduler.improver import improve
 from scheduler.model import build
 from scheduler.problem import Rules
 from scheduler.prover import _ask_broken, _ask_each, spread_floor
+from scheduler.search import _early
 from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive, make
 from tests.unit.scheduler.test_solve import tiny_problems
@@ -94,3 +96,10 @@ def test_at_spread_zero_one_forced_break_is_everyones():
     # Two more who meet once hold no break: at spread 0 nobody may, so there is no schedule.
     wider = make(3, [*pairs, ("E", "F")], unavailable=unavailable, rules=rules)
     assert (solve(wider, time_limit=10.0).status, exhaustive(wider)) == ("infeasible", None)
+
+
+def test_a_question_asked_early_hands_over_its_answer_or_its_failure():
+    assert [_early(lambda: False)(), _early(lambda: True)()] == [False, True]
+    failing = _early(lambda: 1 // 0)
+    with pytest.raises(ZeroDivisionError):
+        failing()
