@@ -29,6 +29,8 @@ from scheduler.zero import build_zero
 RELAX_UNTIL = 12
 RELAX_SECONDS = 20.0
 RELAX_SHARE = 0.5
+# The exact relaxation, asked when a schedule one break above k is in sight: this share.
+EXACT_SHARE = 0.8
 # "At most one break?" asked of the relaxation for this long, then participant by participant:
 # first this long each, at most this share of the time left in all.
 EACH_FIRST = 2.0
@@ -110,8 +112,12 @@ def prove(
             if answer is False and min(seen, default=k + 2) <= k + 1:
                 # It holds with a schedule just one break above k: ask again counting the true
                 # breaks, which finds the schedule or refutes k (forumt-14crafe prec15). Further
-                # off (forum-14), that search mostly runs out of time the full model needs.
-                answer = _ask_broken(model, shared, deadline, k, lower, False, 2 * RELAX_SECONDS, exact=True)
+                # off (forum-14), that search mostly runs out of time the full model needs. Its
+                # time to a schedule varies widely with the seed (forumt-14crafe prec25: 1 to 44
+                # s), so it gets most of the time left.
+                answer = _ask_broken(
+                    model, shared, deadline, k, lower, False, 3 * RELAX_SECONDS, exact=True, share=EXACT_SHARE
+                )
             if answer is False and spread != 0 and not holds(shared, k):
                 # Where it holds with more breaks, look for k participants with one break each:
                 # a narrower question (its "no" proves nothing) whose schedules are optimal, and
@@ -273,6 +279,7 @@ def _ask_broken(
     exact: bool = False,
     seen: list[int] | None = None,
     most: int | None = None,
+    share: float = RELAX_SHARE,
 ) -> bool | None:
     """Try to refute "at most k breaks" quickly with its relaxation "at most k participants hold
     breaks, everyone else one run of slots" (scheduler.zero), searched with or without the LP.
@@ -285,7 +292,7 @@ def _ask_broken(
     zero = build_zero(model.problem, model.domains, broken=k, lower=lower, exact=exact, most=most)
     if zero is None:
         return True
-    budget = min(seconds, RELAX_SHARE * shared.left(deadline))
+    budget = min(seconds, share * shared.left(deadline))
     offer = _offer_found(shared, model.problem, seen if seen is not None else [])
     out = run(zero, zero.cp, budget, 1, shared.done, offer, also_cancel=shared.step, lp=lp)
     if out.status == cp_model.INFEASIBLE:
