@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 
@@ -56,26 +57,12 @@ def _min_breaks(
 
 
 def _early(question: Callable[[], bool]) -> Callable[[], bool]:
-    """Start `question` in a thread of its own; the returned call waits for its answer."""
-    answer: list[bool] = []
-    failed: list[BaseException] = []
-
-    def ask() -> None:
-        try:
-            answer.append(question())
-        except BaseException as exc:  # handed to the caller, which waits for the answer
-            failed.append(exc)
-
-    thread = threading.Thread(target=ask, name="zero-question", daemon=True)
-    thread.start()
-
-    def wait() -> bool:
-        thread.join()
-        if failed:
-            raise failed[0]
-        return answer[0]
-
-    return wait
+    """Start `question` in a thread of its own; the returned call waits for its answer (or
+    raises what it raised)."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="zero-question")
+    answer = pool.submit(question)
+    pool.shutdown(wait=False)
+    return answer.result
 
 
 def _finish(
