@@ -18,6 +18,9 @@ file). Then, each in its own processes:
    connection sends at the top of each second, as the rooms of one slot all open at once (a
    burst of 2,000 messages, as fast as the load generator can send them, then quiet). Both run
    unless --shape says otherwise;
+   On PostgreSQL a second yardstick runs beside the relay: the same relay storing each message
+   in the database before passing it on (tests/bench/ws_store_relay.py), which shows what
+   storing first costs by itself; it has no bar of its own;
 2. two workers of our app with Redis: one party of each room on each worker;
 3. the capacity search (spread shape): more connections, step by step, until p99 passes
    200 ms, for both.
@@ -253,15 +256,18 @@ class Bench:
         result["load_average"] = load_before
         return result
 
-    def relay(self, connections: int, seconds: int, shape: str = "spread") -> dict[str, Any]:
+    def relay(
+        self, connections: int, seconds: int, shape: str = "spread", store: bool = False
+    ) -> dict[str, Any]:
+        """The minimal relay; with ``store``, the one that writes each message to PostgreSQL first."""
         procs = Processes(self.logs)
         port = free_port()
+        cmd = [sys.executable, str(HERE / "ws_relay.py"), "--port", str(port)]
+        if store:
+            cmd = [sys.executable, str(HERE / "ws_store_relay.py"), "--port", str(port)]
+            cmd += ["--database-url", self.database_url]
         try:
-            proc = procs.start(
-                "relay",
-                [sys.executable, str(HERE / "ws_relay.py"), "--port", str(port)],
-                self.env(port, False),
-            )
+            proc = procs.start("store-relay" if store else "relay", cmd, self.env(port, False))
             wait_ready(port, proc, http=False)
             base = f"ws://127.0.0.1:{port}"
             rooms = [[f"{base}/room/{r}", None, f"{base}/room/{r}", None] for r in range(connections // 2)]
@@ -396,6 +402,8 @@ def measure_shape(bench: Bench, args: argparse.Namespace, shape: str) -> bool:
     if args.only in (None, "relay"):
         relay = bench.relay(n, args.seconds, shape)
         show("relay (websockets)", relay)
+        if bench.database_url.startswith("postgresql"):
+            show("relay storing first", bench.relay(n, args.seconds, shape, store=True))
     if args.only in (None, "ours"):
         ours = bench.ours(n, args.seconds, shape=shape)
         show("ours, one worker", ours)
