@@ -1,7 +1,7 @@
 """Benchmark the live rooms: chat through our WebSocket server against a minimal websockets relay.
 
 Run: python tests/bench/bench_live.py [--sqlite] [--connections 2000] [--seconds 30]
-     [--shape spread|tick|both] [--search 250,500,1000,2000,3000,4000,6000,8000]
+     [--shape spread|tick|drift|all] [--search 250,500,1000,2000,3000,4000,6000,8000]
      [--search-seconds 15] [--no-search] [--no-cluster] [--only relay|ours|cluster] [--profile DIR]
 
 An event with enough participants (users with API tokens, written with bulk inserts) and one
@@ -13,11 +13,13 @@ file). Then, each in its own processes:
    the same load from a separate load-generator process: N connections, N/2 rooms of two, each
    connection sending one chat message a second to its partner with its send time inside;
    latency is measured at the partner, a message sent but not received by the end (plus a
-   grace period) is lost. Two shapes of the same load: ``spread``, each connection sends at its
+   grace period) is lost. Three shapes of the same load: ``spread``, each connection sends at its
    own random moment of the second (a steady stream of 2,000 messages a second); ``tick``, every
    connection sends at the top of each second, as the rooms of one slot all open at once (a
-   burst of 2,000 messages, as fast as the load generator can send them, then quiet). Both run
-   unless --shape says otherwise;
+   burst of 2,000 messages, as fast as the load generator can send them, then quiet);
+   ``drift``, the plainest client (send, sleep a second, send again), all starting together:
+   a burst at first that spreads out only as far as the load generator's own delays push the
+   clients apart. All three run unless --shape says otherwise.
    On PostgreSQL a second yardstick runs beside the relay: the same relay storing each message
    in the database before passing it on (tests/bench/ws_store_relay.py), which shows what
    storing first costs by itself; it has no bar of its own;
@@ -330,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=30, help="steady state of the main runs")
     parser.add_argument(
-        "--shape", choices=["spread", "tick", "both"], default="both", help="when in the second each sends"
+        "--shape",
+        choices=["spread", "tick", "drift", "all"],
+        default="all",
+        help="when in the second each sends",
     )
     parser.add_argument(
         "--search", default="250,500,1000,2000,3000,4000,6000,8000", help="connection counts to try"
@@ -377,7 +382,7 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
     """Run the measurements and print the table; return whether the bars are met."""
     passed = True
     n = args.connections
-    shapes = ["spread", "tick"] if args.shape == "both" else [args.shape]
+    shapes = ["spread", "tick", "drift"] if args.shape == "all" else [args.shape]
     for shape in shapes:
         print(
             f"\n{n} connections ({n // 2} rooms of two), one chat message a second each, {args.seconds} s, "
@@ -390,6 +395,7 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
 SHAPES = {
     "spread": "each at its own moment of the second (spread)",
     "tick": "all at the top of the second (tick)",
+    "drift": "all at once, then each a second after its last send (drift)",
 }
 
 

@@ -151,11 +151,15 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
     window[0], window[1] = start, start + seconds
 
     async def sender(i: int, ws: ClientConnection) -> None:
-        phase = 0.0 if spec.get("shape") == "tick" else random.random()
+        phase = 0.0 if spec.get("shape") in ("tick", "drift") else random.random()
+        drift = spec.get("shape") == "drift"
         for k in range(seconds):
-            delay = start + phase + k - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if drift:  # a second after the last send, however late that was
+                await asyncio.sleep(max(0.0, start - time.perf_counter()) if k == 0 else 1.0)
+            else:
+                delay = start + phase + k - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             text = f"{i} {k} {time.perf_counter():.6f}"
             try:
                 await ws.send(json.dumps({"type": "chat", "text": text}))
