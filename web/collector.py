@@ -26,9 +26,9 @@ with 2,000 sockets chatting, 12,000 objects after half a second, no automatic pa
 freeze's young pass that took 4-6 ms, twice a second, with every socket of the worker stalled
 (the largest part of the live benchmark's p99, 9.6 ms). Frozen every 50 ms instead, the young
 generation holds a tenth of that: a pass takes 0.2 ms (90 ms of CPU in 20 s against 170-230),
-and the p99 went to 5.5-8 ms. The price is that a request in flight at a freeze is more often caught: serving pages,
-7.5 objects a request wait for the complete pass instead of 3.3 (a few MB in ten minutes at 20
-requests a second).
+and the p99 went to 5.5-8 ms. The price is that a request in flight at a freeze is more often
+caught: serving pages, 7.5 objects a request wait for the complete pass instead of 3.3 (a few MB
+in ten minutes at 20 requests a second).
 """
 
 from __future__ import annotations

@@ -264,9 +264,9 @@ class Bench:
         """The minimal relay; with ``store``, the one that writes each message to PostgreSQL first."""
         procs = Processes(self.logs)
         port = free_port()
-        cmd = [sys.executable, str(HERE / "ws_relay.py"), "--port", str(port)]
+        script = "ws_store_relay.py" if store else "ws_relay.py"
+        cmd = [sys.executable, str(HERE / script), "--port", str(port)]
         if store:
-            cmd = [sys.executable, str(HERE / "ws_store_relay.py"), "--port", str(port)]
             cmd += ["--database-url", self.database_url]
         try:
             proc = procs.start("store-relay" if store else "relay", cmd, self.env(port, False))
