@@ -31,7 +31,7 @@ from web.deps import provide_db, provide_settings, provide_user
 from web.errors import exception_handlers
 from web.input_guard import reject_impossible_input
 from web.live.channels import NamespacedRedisBackend, namespace_for
-from web.live.fanout import ChannelSubscriber, Fanout
+from web.live.fanout import BusSubscriber, Fanout
 from web.security import security_headers
 from web.templating import configure_environment
 
@@ -51,17 +51,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Live fan-out: in memory for one worker, through Redis when several share the event.
     backend = _channels_backend(settings)
     channels = ChannelsPlugin(
-        backend=backend, arbitrary_channels_allowed=True, subscriber_class=ChannelSubscriber
+        backend=backend, arbitrary_channels_allowed=True, subscriber_class=BusSubscriber
     )
 
     redis = backend if isinstance(backend, NamespacedRedisBackend) else None
-    # One worker: straight to this worker's sockets (web.live.fanout).
-    fanout = Fanout(channels, local=redis is None)
+    # One worker: straight to this worker's sockets; several: also to the others, through Redis
+    # (web.live.fanout).
+    fanout = Fanout(channels, local=redis is None, send=redis.publish_now if redis is not None else None)
     hub = LiveHub(
         session_factory,
         publish=fanout.publish,
-        # A stored batch goes to Redis as one pipeline; in memory message by message, without waiting.
-        publish_batch=redis.publish_many if redis is not None else None,
+        # With Redis a stored batch goes out as one message; in memory message by message, without waiting.
+        publish_batch=fanout.publish_batch if redis is not None else None,
         durable_commit=settings.live_durable_commit,
     )
     collector = Collector()  # cycle collection that does not stall thousands of open sockets
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=4_000_000,
         after_request=security_headers,
         on_startup=[start_jobs],
-        on_shutdown=[jobs.stop, keeper.stop, hub.stop, collector.stop, dispose_engine],
+        on_shutdown=[jobs.stop, keeper.stop, hub.stop, fanout.close, collector.stop, dispose_engine],
         debug=settings.debug,
     )
 

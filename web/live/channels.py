@@ -10,8 +10,8 @@ Two things Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
 - Reading: the base class checks each incoming message against the set difference of all
   subscribed and leaving channels, built anew per message — with a thousand rooms that was most
   of a worker's time. Membership is checked directly here.
-- Publishing: the base class runs a Lua script per message, one round trip each; the hub's
-  batches go out as one pipeline of PUBLISH commands.
+- Publishing: the base class runs a Lua script per message; ``publish_now`` is one plain PUBLISH
+  (the fan-out sends each of the hub's batches as one message, ``web.live.fanout``).
 - redis-py's ``PubSub`` opens its connection on the first command. Concurrent first subscribes
   (many sockets connecting at once) each open one, and only the last is ever read: rooms
   subscribed on the others never receive anything. Subscribes and unsubscribes go one at a time.
@@ -54,12 +54,9 @@ class NamespacedRedisBackend(RedisChannelsPubSubBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         await super().publish(data, [self.namespace + c for c in channels])
 
-    async def publish_many(self, messages: list[tuple[bytes, str]]) -> None:
-        """Publish each ``(data, channel)`` in order, in one round trip."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for data, channel in messages:
-                pipe.publish(self.namespace + channel, data)
-            await pipe.execute()
+    async def publish_now(self, data: bytes, channel: str) -> None:
+        """Publish ``data`` on ``channel`` and return once Redis has taken it (one round trip)."""
+        await self._redis.publish(self.namespace + channel, data)
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         cut = len(self.namespace)

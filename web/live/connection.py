@@ -26,7 +26,6 @@ from web.live.fanout import Fanout
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 16 * 1024
-SUBSCRIBE_SETTLE = 0.5  # seconds after subscribing when the stored history is read once more
 RATE = 20.0  # messages a second, sustained
 BURST = 40.0
 
@@ -220,7 +219,11 @@ class LiveConnection:
             await self.send(self.present(message))
 
     async def start(self, after: int | None, snapshot: Callable[[], Awaitable[dict[str, Any]]]) -> None:
-        """Join the channel first, then replay (``after``) or send the snapshot, so nothing falls between."""
+        """Join the channel first, then replay (``after``) or send the snapshot, so nothing falls between.
+
+        A join takes effect at once (with several workers, once the worker hears the Redis bus),
+        so whatever is stored after the snapshot or replay was read also arrives live.
+        """
         await self.fanout.join(self.channel, self)
         try:
             if after is None:
@@ -242,30 +245,8 @@ class LiveConnection:
         if self._outbox:  # what arrived meanwhile, in order
             self._drainer = asyncio.create_task(self._drain())
 
-    async def _catch_up(self, delay: float = SUBSCRIBE_SETTLE) -> None:
-        """Deliver what was stored while the subscription was still settling.
-
-        A Redis subscription is live a moment after ``subscribe`` returns; a message published
-        by another worker in that moment would otherwise wait for the next one to fill the gap.
-        """
-        await asyncio.sleep(delay)
-        async with self.hub.session_factory() as db:
-            missed = await self.hub.history(db, self.channel, after=self.last_seq)
-        for message in missed:
-            await self.deliver(message)
-
-    async def _catch_up_quietly(self) -> None:
-        try:
-            await self._catch_up()
-        except _Gone:
-            pass
-        except Exception:
-            log.exception("catching up a live connection failed")
-
     async def run(self) -> None:
         """Serve the client until it goes; ``close_code`` tells how it went."""
-        # In memory a join takes effect at once, so nothing can fall between it and the snapshot.
-        catch_up = None if self.fanout.local else asyncio.create_task(self._catch_up_quietly())
         throttle = Throttle()
         warned = False
         try:
@@ -296,8 +277,6 @@ class LiveConnection:
             self.close_code = 1006
         finally:
             self.gone = True
-            if catch_up is not None:
-                catch_up.cancel()
             if self._drainer is not None:
                 self._drainer.cancel()
             if self._sending is not None:

@@ -1,12 +1,22 @@
-"""A worker's side of the live fan-out: one channels subscription per channel, shared by its sockets.
+"""A worker's side of the live fan-out: one bus subscription per worker, shared by its sockets.
 
-With several workers, Litestar's channels plugin carries every published message through Redis to
-the workers that listen on its channel; a worker alone delivers to its own sockets directly
-(``Fanout(local=True)``). Within a worker the message then goes to each local socket of that
-channel. Subscribing once per channel instead of once per socket means one decode per message and
-worker, whatever the number of sockets, and the sockets receive the very text that was published.
+A worker alone delivers each published message to its own sockets directly (``Fanout(local=True)``,
+the in-memory backend). With several workers, every message also goes through Redis, on one bus
+channel that each worker subscribes to once, through Litestar's channels plugin. A bus message is
+a whole batch of the hub (``[origin, [[channel, data], ...]]`` in MessagePack): one PUBLISH and,
+on each worker, one read and one decode per batch instead of per message, and no Redis
+subscription per room. Each worker delivers its own batches to its own sockets at once and skips
+them when they come back from the bus. Within a worker a message goes to each local socket of its
+channel as the very text that was published.
 
-The plugin hands a channel's messages to its subscriber (``put_nowait``); ours passes them on at
+Every worker hears every live message of its database this way; one it has no socket for costs a
+dictionary lookup. (With many workers and many simultaneous events, a bus per event would be the
+next step.)
+
+Joining waits until the bus is known to be live: the worker publishes a probe and waits to hear
+it, so a message stored after a socket joined cannot pass it by.
+
+The plugin hands the bus's messages to its subscriber (``put_nowait``); ours passes them on at
 once, without a queue and a task of its own in between. Each socket sends right away when it can
 (``LiveConnection.push``) and otherwise keeps the message in its own outbox, so a client that
 stops reading holds up nobody else.
@@ -14,8 +24,11 @@ stops reading holds up nobody else.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import msgspec
@@ -25,18 +38,37 @@ from clockevents.live.messages import decode
 
 log = logging.getLogger(__name__)
 
+BUS = "live"  # the one channel of the plugin that carries every live channel's messages
+PROBE_EVERY = 0.05  # seconds between probes while the bus subscription settles
+PROBE_TIMEOUT = 10.0
+GAP_WAIT = 0.1  # seconds a channel's message waits for one that was sent before it
+
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, bytes]]]).decode
+
 
 class Receiver(Protocol):
     def push(self, message: dict[str, Any], text: str) -> None: ...
 
 
 class _Channel:
-    __slots__ = ("name", "receivers", "subscriber")
+    """One live channel's sockets in this worker, and the order its messages reach them in.
+
+    Messages of one channel come from every worker, each worker's in sequence; two workers' can
+    cross on the way (a worker's own batch is delivered here at once, another's comes through
+    Redis). A message that arrives ahead of a missing one waits up to ``GAP_WAIT`` for it, so the
+    sockets receive them in order instead of each reading the gap from the database; if the
+    missing one does not come, the waiting ones go on and the sockets fill the gap themselves.
+    """
+
+    __slots__ = ("held", "last", "name", "receivers", "timer")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.receivers: list[Receiver] = []
-        self.subscriber: ChannelSubscriber | None = None
+        self.last = 0  # the highest sequence number passed on
+        self.held: dict[int, tuple[dict[str, Any], str]] | None = None
+        self.timer: asyncio.TimerHandle | None = None
 
     def dispatch(self, data: bytes) -> None:
         try:
@@ -45,6 +77,35 @@ class _Channel:
             log.warning("undecodable live message on %s dropped", self.name)
             return
         text = data.decode() if isinstance(data, bytes) else str(data)
+        seq = message.get("seq") if isinstance(message, dict) else None
+        if type(seq) is not int or message.get("ephemeral") or seq <= self.last:
+            self._pass(message, text)  # unordered, or a late copy the sockets drop
+        elif self.held is not None:
+            self.held[seq] = (message, text)
+            while self.last + 1 in self.held:
+                self.last += 1
+                self._pass(*self.held.pop(self.last))
+            if not self.held:
+                self._stop_waiting()
+        elif self.last and seq > self.last + 1:
+            self.held = {seq: (message, text)}
+            self.timer = asyncio.get_running_loop().call_later(GAP_WAIT, self._give_up)
+        else:
+            self.last = seq
+            self._pass(message, text)
+
+    def _give_up(self) -> None:
+        held, self.held, self.timer = self.held or {}, None, None
+        for seq in sorted(held):
+            self.last = max(self.last, seq)
+            self._pass(*held[seq])
+
+    def _stop_waiting(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.held = self.timer = None
+
+    def _pass(self, message: dict[str, Any], text: str) -> None:
         for receiver in tuple(self.receivers):
             try:
                 receiver.push(message, text)
@@ -52,27 +113,15 @@ class _Channel:
                 log.exception("delivering a live message on %s failed", self.name)
 
 
-class ChannelSubscriber(Subscriber):
-    """A subscriber that hands each message to its channel's sockets instead of queueing it."""
+class BusSubscriber(Subscriber):
+    """The plugin's subscriber for the bus: hands each batch to the fan-out instead of queueing it."""
 
-    channel: _Channel | None = None
-    early: list[bytes] | None = None
-
-    def attach(self, channel: _Channel) -> None:
-        self.channel = channel
-        early, self.early = self.early or [], None
-        for data in early:  # what came while the subscription was being set up
-            channel.dispatch(data)
+    fanout: Fanout | None = None
 
     def put_nowait(self, item: bytes | None) -> bool:
-        if item is None:  # the plugin's end-of-subscription mark
+        if item is None or self.fanout is None:  # the plugin's end-of-subscription mark
             return super().put_nowait(item)
-        if self.channel is None:
-            if self.early is None:
-                self.early = []
-            self.early.append(item)
-        else:
-            self.channel.dispatch(item)
+        self.fanout.receive(item)
         return True
 
 
@@ -80,53 +129,131 @@ class Fanout:
     """Routes each channel's messages to the sockets of this worker that joined it.
 
     ``local``: this worker is the only one (the in-memory backend). Then a published message
-    goes straight to the channel's sockets, in the publisher's own call: through the plugin it
-    would wait for the backend's queue, one more turn of the event loop, which under load is
-    what a message's latency is mostly made of.
+    goes straight to the channel's sockets, in the publisher's own call.
+    ``send``: with several workers, how a packed batch reaches the bus (one Redis PUBLISH); by
+    default the plugin's own ``publish``.
     """
 
-    def __init__(self, plugin: ChannelsPlugin, *, local: bool = False) -> None:
+    def __init__(
+        self,
+        plugin: ChannelsPlugin,
+        *,
+        local: bool = False,
+        send: Callable[[bytes, str], Awaitable[None]] | None = None,
+    ) -> None:
         self.plugin = plugin
         self.local = local
+        self._send = send
+        self.origin = secrets.token_hex(6)  # this worker, on the bus
         self._channels: dict[str, _Channel] = {}
+        self._bus: asyncio.Task[BusSubscriber] | None = None
+        self._probe: tuple[str, asyncio.Event] | None = None
+
+    # publishing ---------------------------------------------------------------------------
 
     def publish(self, data: bytes, channel: str) -> None:
-        """Send ``data`` to every socket of ``channel``: here at once, or through the plugin."""
+        """Send ``data`` to every socket of ``channel``: here at once, and to the other workers."""
+        self._dispatch(channel, data)
         if not self.local:
-            self.plugin.publish(data, channel)
-            return
+            self.plugin.publish(_pack((self.origin, [(channel, data)])), BUS)
+
+    async def publish_batch(self, messages: list[tuple[bytes, str]]) -> None:
+        """Send each ``(data, channel)`` in order: here at once, then to the others in one message."""
+        for data, channel in messages:
+            self._dispatch(channel, data)
+        if not self.local:
+            await self._publish_packed(_pack((self.origin, [(c, d) for d, c in messages])))
+
+    async def _publish_packed(self, packed: bytes) -> None:
+        if self._send is not None:
+            await self._send(packed, BUS)
+        else:
+            await self.plugin.wait_published(packed, BUS)
+
+    def _dispatch(self, channel: str, data: bytes) -> None:
         target = self._channels.get(channel)
         if target is not None:
             target.dispatch(data)
 
-    async def join(self, name: str, receiver: Receiver) -> None:
-        """Start delivering ``name``'s messages to ``receiver`` (subscribing the worker if needed)."""
-        channel = self._channels.get(name)
-        if channel is not None:
-            channel.receivers.append(receiver)
+    # receiving ----------------------------------------------------------------------------
+
+    def receive(self, item: bytes) -> None:
+        """A batch from the bus: each message to this worker's sockets of its channel."""
+        try:
+            origin, messages = _unpack(item)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("undecodable batch on the live bus dropped")
             return
-        channel = self._channels[name] = _Channel(name)
-        channel.receivers.append(receiver)
+        if origin == self.origin:
+            probe = self._probe
+            if probe is not None and messages and messages[0][0] == probe[0]:
+                probe[1].set()
+            return  # delivered here when it was published
+        for channel, data in messages:
+            self._dispatch(channel, data)
+
+    async def _subscribe_bus(self) -> BusSubscriber:
+        subscriber = await self.plugin.subscribe([BUS])
+        if not isinstance(subscriber, BusSubscriber):
+            raise TypeError("the channels plugin needs subscriber_class=BusSubscriber")
+        subscriber.fanout = self
+        # Live once this worker hears itself: Redis confirms a subscription asynchronously.
+        token, heard = "\0probe:" + secrets.token_hex(8), asyncio.Event()
+        self._probe = (token, heard)
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                while not heard.is_set():
+                    await self._publish_packed(_pack((self.origin, [(token, b"")])))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(heard.wait(), PROBE_EVERY)
+        except BaseException:
+            subscriber.fanout = None
+            await self.plugin.unsubscribe(subscriber)
+            raise
+        finally:
+            self._probe = None
+        return subscriber
+
+    async def ready(self) -> None:
+        """Wait until this worker hears the bus (subscribing on first use)."""
         if self.local:
             return
-        subscriber = await self.plugin.subscribe([name])
-        if not isinstance(subscriber, ChannelSubscriber):
-            raise TypeError("the channels plugin needs subscriber_class=ChannelSubscriber")
-        if self._channels.get(name) is not channel:  # everyone left while it was subscribing
-            await self.plugin.unsubscribe(subscriber)
+        bus = self._bus
+        if bus is None or (bus.done() and (bus.cancelled() or bus.exception() is not None)):
+            self._bus = asyncio.ensure_future(self._subscribe_bus())
+        await asyncio.shield(self._bus)
+
+    async def close(self) -> None:
+        bus, self._bus = self._bus, None
+        if bus is None:
             return
-        channel.subscriber = subscriber
-        subscriber.attach(channel)
+        if not bus.done():
+            bus.cancel()
+            with contextlib.suppress(BaseException):
+                await bus
+            return
+        if not bus.cancelled() and bus.exception() is None:
+            subscriber = bus.result()
+            subscriber.fanout = None
+            with contextlib.suppress(Exception):
+                await self.plugin.unsubscribe(subscriber)
+
+    # sockets ------------------------------------------------------------------------------
+
+    async def join(self, name: str, receiver: Receiver) -> None:
+        """Start delivering ``name``'s messages to ``receiver``, once the bus is live."""
+        await self.ready()
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = self._channels[name] = _Channel(name)
+        channel.receivers.append(receiver)
 
     async def leave(self, name: str, receiver: Receiver) -> None:
-        """Stop delivering to ``receiver``; the last one to leave ends the worker's subscription."""
+        """Stop delivering to ``receiver``."""
         channel = self._channels.get(name)
         if channel is None:
             return
         with contextlib.suppress(ValueError):
             channel.receivers.remove(receiver)
-        if channel.receivers:
-            return
-        del self._channels[name]  # a socket joining from now on subscribes afresh
-        if channel.subscriber is not None:
-            await self.plugin.unsubscribe(channel.subscriber)
+        if not channel.receivers:
+            del self._channels[name]

@@ -1,0 +1,166 @@
+"""The Redis bus between workers (web.live.fanout): two fan-outs in one process, real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.channels import ChannelsPlugin
+from redis.asyncio import Redis
+
+from clockevents.live.messages import encode
+from web.live.channels import NamespacedRedisBackend
+from web.live.fanout import BUS, BusSubscriber, Fanout
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+TIMEOUT = 5.0
+
+
+class Inbox:
+    """A socket's side of the fan-out: what it was pushed, in order."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, Any], str]] = []
+        self.arrived = asyncio.Event()
+
+    def push(self, message: dict[str, Any], text: str) -> None:
+        self.got.append((message, text))
+        self.arrived.set()
+
+    async def wait_for(self, count: int) -> list[tuple[dict[str, Any], str]]:
+        async with asyncio.timeout(TIMEOUT):
+            while len(self.got) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.got
+
+
+@contextlib.asynccontextmanager
+async def worker(namespace: str) -> AsyncIterator[tuple[Fanout, NamespacedRedisBackend]]:
+    """One worker's fan-out as the app builds it, over its own Redis connection."""
+    backend = NamespacedRedisBackend(redis=Redis.from_url(REDIS_URL), namespace=namespace)
+    plugin = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_class=BusSubscriber)
+    fanout = Fanout(plugin, send=backend.publish_now)
+    async with plugin:
+        try:
+            yield fanout, backend
+        finally:
+            await fanout.close()
+
+
+def chat(seq: int, text: str) -> bytes:
+    return encode({"type": "chat", "seq": seq, "text": text})
+
+
+async def test_a_batch_reaches_the_other_worker_just_after_it_joined() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+        inbox = Inbox()
+        await one.join("meeting:1", inbox)  # nothing in between: live once join returns
+        await two.publish_batch([(chat(1, "hello"), "meeting:1"), (chat(1, "elsewhere"), "meeting:2")])
+        await two.publish_batch([(chat(2, "again"), "meeting:1")])
+        got = await inbox.wait_for(2)
+        assert [(m["seq"], m["text"]) for m, _ in got] == [(1, "hello"), (2, "again")]
+        assert got[0][1] == chat(1, "hello").decode()  # the very text that was published
+
+
+async def test_a_worker_delivers_its_own_batch_once() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+        mine, theirs = Inbox(), Inbox()
+        await one.join("meeting:7", mine)
+        await two.join("meeting:7", theirs)
+        await one.publish_batch([(chat(1, "hi"), "meeting:7")])
+        assert [m["text"] for m, _ in mine.got] == ["hi"]  # delivered here before Redis was asked
+        await theirs.wait_for(1)
+        await two.publish_batch([(chat(2, "back"), "meeting:7")])  # after one's own came back, if ever
+        await mine.wait_for(2)
+        await asyncio.sleep(0.2)
+        assert [m["text"] for m, _ in mine.got] == ["hi", "back"]
+        assert [m["text"] for m, _ in theirs.got] == ["hi", "back"]
+
+
+async def test_an_unstored_message_crosses_too() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+        inbox = Inbox()
+        await one.join("meeting:3", inbox)
+        two.publish(encode({"type": "signal", "ephemeral": True, "data": {"sdp": "x"}}), "meeting:3")
+        got = await inbox.wait_for(1)
+        assert got[0][0] == {"type": "signal", "ephemeral": True, "data": {"sdp": "x"}}
+
+
+async def test_another_database_and_a_garbled_message_are_not_heard() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with (
+        worker(namespace) as (one, backend),
+        worker(namespace) as (two, _),
+        worker("other" + namespace) as (stranger, _),
+    ):
+        inbox = Inbox()
+        await one.join("meeting:5", inbox)
+        await stranger.publish_batch([(chat(1, "not for you"), "meeting:5")])
+        await backend.publish_now(b"\xc1 not a batch", BUS)
+        await two.publish_batch([(chat(1, "for you"), "meeting:5")])
+        got = await inbox.wait_for(1)
+        await asyncio.sleep(0.2)
+        assert [m["text"] for m, _ in got] == ["for you"]
+
+
+async def test_leaving_stops_delivery() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+        gone, stays = Inbox(), Inbox()
+        await one.join("meeting:9", gone)
+        await one.join("meeting:9", stays)
+        await one.leave("meeting:9", gone)
+        await two.publish_batch([(chat(1, "after"), "meeting:9")])
+        await stays.wait_for(1)
+        assert gone.got == []
+
+
+@pytest.mark.parametrize("count", [1, 3])
+async def test_joins_at_once_subscribe_the_worker_once(count: int) -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, backend), worker(namespace) as (two, _):
+        inboxes = [Inbox() for _ in range(count)]
+        await asyncio.gather(*(one.join(f"meeting:{i}", box) for i, box in enumerate(inboxes)))
+        listening = await backend._redis.pubsub_numsub(namespace + BUS)
+        assert listening == [((namespace + BUS).encode(), 1)]  # one per worker, whatever its rooms
+        await two.join("meeting:0", Inbox())
+        listening = await backend._redis.pubsub_numsub(namespace + BUS)
+        assert listening == [((namespace + BUS).encode(), 2)]
+        await two.publish_batch([(chat(1, f"to {i}"), f"meeting:{i}") for i in range(count)])
+        for i, box in enumerate(inboxes):
+            got = await box.wait_for(1)
+            assert [m["text"] for m, _ in got] == [f"to {i}"]
+
+
+async def test_a_message_ahead_of_its_turn_waits_for_the_one_before() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+        inbox = Inbox()
+        await one.join("meeting:4", inbox)
+        await one.publish_batch([(chat(1, "first"), "meeting:4")])
+        await one.publish_batch([(chat(3, "third, stored here"), "meeting:4")])  # ahead of 2
+        assert [m["seq"] for m, _ in inbox.got] == [1]
+        await two.publish_batch([(chat(2, "second, from the other worker"), "meeting:4")])
+        got = await inbox.wait_for(3)
+        assert [m["seq"] for m, _ in got] == [1, 2, 3]
+
+
+async def test_a_gap_that_is_not_filled_holds_nothing_up_for_long() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, _):
+        inbox = Inbox()
+        await one.join("meeting:6", inbox)
+        await one.publish_batch([(chat(1, "first"), "meeting:6"), (chat(3, "third"), "meeting:6")])
+        assert [m["seq"] for m, _ in inbox.got] == [1]
+        got = await inbox.wait_for(2)  # the socket reads the missing one from the database itself
+        assert [m["seq"] for m, _ in got] == [1, 3]
+        await one.publish_batch([(chat(4, "fourth"), "meeting:6")])
+        assert [m["seq"] for m, _ in inbox.got] == [1, 3, 4]
