@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     redis = backend if isinstance(backend, NamespacedRedisBackend) else None
     # One worker: straight to this worker's sockets; several: also to the others, through Redis
     # (web.live.fanout).
-    fanout = Fanout(channels, local=redis is None, send=redis.publish_now if redis is not None else None)
+    fanout = Fanout(channels, local=True) if redis is None else Fanout.over_redis(channels, redis)
     hub = LiveHub(
         session_factory,
         publish=fanout.publish,

@@ -12,6 +12,10 @@ Two things Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
   of a worker's time. Membership is checked directly here.
 - Publishing: the base class runs a Lua script per message; ``publish_now`` is one plain PUBLISH
   (the fan-out sends each of the hub's batches as one message, ``web.live.fanout``).
+- A lost connection (Redis restarted, a network blip) ended the base class's reading for good:
+  the worker went deaf to the others until it was restarted. Here reading goes on: redis-py
+  reconnects and subscribes again, and ``on_resume`` callbacks learn that messages may have been
+  missed meanwhile (the fan-out then has its sockets catch up from the database).
 - redis-py's ``PubSub`` opens its connection on the first command. Concurrent first subscribes
   (many sockets connecting at once) each open one, and only the last is ever read: rooms
   subscribed on the others never receive anything. Subscribes and unsubscribes go one at a time.
@@ -21,12 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncGenerator, Iterable
+import logging
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST, RETRY_MOST = 0.05, 2.0  # seconds between attempts to reach Redis again, doubling
 
 
 def namespace_for(database_url: str) -> str:
@@ -42,6 +53,7 @@ class NamespacedRedisBackend(RedisChannelsPubSubBackend):
         super().__init__(redis=redis)
         self.namespace = namespace
         self._subscribing = asyncio.Lock()
+        self.on_resume: list[Callable[[], None]] = []
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         async with self._subscribing:
@@ -61,11 +73,24 @@ class NamespacedRedisBackend(RedisChannelsPubSubBackend):
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         cut = len(self.namespace)
         pubsub = self._pub_sub
+        retry = 0.0  # 0 while connected
         while True:
             await self._has_subscribed.wait()
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
-            )
+            try:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
+                )
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                if not retry:
+                    log.warning("live messages: lost Redis (%s); reconnecting", exc)
+                retry = min(RETRY_MOST, retry * 2 or RETRY_FIRST)
+                await asyncio.sleep(retry)
+                continue
+            if retry:  # connected again, the channels subscribed again by redis-py
+                retry = 0.0
+                log.warning("live messages: Redis is back")
+                for callback in self.on_resume:
+                    callback()
             if message is None:
                 continue
             channel: bytes = message["channel"]

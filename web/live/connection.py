@@ -96,6 +96,7 @@ class LiveConnection:
         self._outbox: deque[tuple[dict[str, Any], str | None]] = deque()
         self._drainer: asyncio.Task[None] | None = None
         self._sending: asyncio.Future[Any] | None = None  # a pushed message still on its way out
+        self._catching: asyncio.Task[None] | None = None
         self.handlers: dict[str, Handler] = {}
         self.close_code: int = 1000
         self.gone = False
@@ -245,6 +246,24 @@ class LiveConnection:
         if self._outbox:  # what arrived meanwhile, in order
             self._drainer = asyncio.create_task(self._drain())
 
+    def catch_up(self) -> None:
+        """Deliver what was stored after the last message this client got (live ones may be lost)."""
+        if self.gone or not self._started:
+            return
+        if self._catching is None or self._catching.done():
+            self._catching = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        try:
+            async with self.hub.session_factory() as db:
+                missed = await self.hub.history(db, self.channel, after=self.last_seq)
+            for message in missed:
+                await self.deliver(message)
+        except _Gone:
+            pass
+        except Exception:
+            log.exception("catching up a live connection failed")
+
     async def run(self) -> None:
         """Serve the client until it goes; ``close_code`` tells how it went."""
         throttle = Throttle()
@@ -277,6 +296,8 @@ class LiveConnection:
             self.close_code = 1006
         finally:
             self.gone = True
+            if self._catching is not None:
+                self._catching.cancel()
             if self._drainer is not None:
                 self._drainer.cancel()
             if self._sending is not None:

@@ -35,6 +35,7 @@ import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 
 from clockevents.live.messages import decode
+from web.live.channels import NamespacedRedisBackend
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ _unpack = msgspec.msgpack.Decoder(tuple[str, list[tuple[str, bytes]]]).decode
 
 class Receiver(Protocol):
     def push(self, message: dict[str, Any], text: str) -> None: ...
+
+    def catch_up(self) -> None:
+        """Messages may have been missed (Redis was lost for a while): read them from the database."""
 
 
 class _Channel:
@@ -148,6 +152,15 @@ class Fanout:
         self._channels: dict[str, _Channel] = {}
         self._bus: asyncio.Task[BusSubscriber] | None = None
         self._probe: tuple[str, asyncio.Event] | None = None
+        self._resuming: asyncio.Task[None] | None = None
+
+    @classmethod
+    def over_redis(cls, plugin: ChannelsPlugin, backend: NamespacedRedisBackend) -> Fanout:
+        """The fan-out of one of several workers: batches go out as one PUBLISH each, and after
+        Redis was lost for a while the sockets catch up."""
+        fanout = cls(plugin, send=backend.publish_now)
+        backend.on_resume.append(fanout.resume)
+        return fanout
 
     # publishing ---------------------------------------------------------------------------
 
@@ -197,22 +210,44 @@ class Fanout:
         if not isinstance(subscriber, BusSubscriber):
             raise TypeError("the channels plugin needs subscriber_class=BusSubscriber")
         subscriber.fanout = self
-        # Live once this worker hears itself: Redis confirms a subscription asynchronously.
+        try:
+            await self._hear_myself()
+        except BaseException:
+            subscriber.fanout = None
+            await self.plugin.unsubscribe(subscriber)
+            raise
+        return subscriber
+
+    async def _hear_myself(self) -> None:
+        """Return once a probe published now comes back: the subscription is live.
+
+        Redis confirms a subscription asynchronously, after ``subscribe`` has returned.
+        """
         token, heard = "\0probe:" + secrets.token_hex(8), asyncio.Event()
         self._probe = (token, heard)
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
                 while not heard.is_set():
-                    await self._publish_packed(_pack((self.origin, [(token, b"")])))
                     with contextlib.suppress(TimeoutError):
+                        await self._publish_packed(_pack((self.origin, [(token, b"")])))
                         await asyncio.wait_for(heard.wait(), PROBE_EVERY)
-        except BaseException:
-            subscriber.fanout = None
-            await self.plugin.unsubscribe(subscriber)
-            raise
         finally:
-            self._probe = None
-        return subscriber
+            if self._probe is not None and self._probe[0] == token:
+                self._probe = None
+
+    def resume(self) -> None:
+        """Redis is back after a loss: once the bus is live again, every socket here catches up."""
+        if self._resuming is None or self._resuming.done():
+            self._resuming = asyncio.get_running_loop().create_task(self._resume())
+
+    async def _resume(self) -> None:
+        try:
+            await self._hear_myself()
+        except Exception:
+            log.warning("the live bus did not come back; sockets catch up all the same")
+        for channel in tuple(self._channels.values()):
+            for receiver in tuple(channel.receivers):
+                receiver.catch_up()
 
     async def ready(self) -> None:
         """Wait until this worker hears the bus (subscribing on first use)."""

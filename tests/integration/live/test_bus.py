@@ -27,8 +27,14 @@ class Inbox:
         self.got: list[tuple[dict[str, Any], str]] = []
         self.arrived = asyncio.Event()
 
+        self.catch_ups = 0
+
     def push(self, message: dict[str, Any], text: str) -> None:
         self.got.append((message, text))
+        self.arrived.set()
+
+    def catch_up(self) -> None:
+        self.catch_ups += 1
         self.arrived.set()
 
     async def wait_for(self, count: int) -> list[tuple[dict[str, Any], str]]:
@@ -44,7 +50,7 @@ async def worker(namespace: str) -> AsyncIterator[tuple[Fanout, NamespacedRedisB
     """One worker's fan-out as the app builds it, over its own Redis connection."""
     backend = NamespacedRedisBackend(redis=Redis.from_url(REDIS_URL), namespace=namespace)
     plugin = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_class=BusSubscriber)
-    fanout = Fanout(plugin, send=backend.publish_now)
+    fanout = Fanout.over_redis(plugin, backend)
     async with plugin:
         try:
             yield fanout, backend
@@ -164,3 +170,27 @@ async def test_a_gap_that_is_not_filled_holds_nothing_up_for_long() -> None:
         assert [m["seq"] for m, _ in got] == [1, 3]
         await one.publish_batch([(chat(4, "fourth"), "meeting:6")])
         assert [m["seq"] for m, _ in inbox.got] == [1, 3, 4]
+
+
+async def test_after_losing_redis_a_worker_hears_again_and_its_sockets_catch_up() -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    async with worker(namespace) as (one, backend), worker(namespace) as (two, _):
+        inbox = Inbox()
+        await one.join("meeting:8", inbox)
+        await two.publish_batch([(chat(1, "before"), "meeting:8")])
+        await inbox.wait_for(1)
+        # Redis drops this worker's subscriber connection, as when it restarts.
+        reader = backend._pub_sub.connection
+        assert reader is not None and reader._writer is not None
+        host, port = reader._writer.get_extra_info("sockname")[:2]
+        admin = Redis.from_url(REDIS_URL)
+        assert await admin.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}") in (True, b"OK", "OK")
+        async with asyncio.timeout(TIMEOUT):
+            while inbox.catch_ups == 0:
+                inbox.arrived.clear()
+                await inbox.arrived.wait()
+        await two.publish_batch([(chat(2, "after"), "meeting:8")])
+        got = await inbox.wait_for(2)
+        assert [m["text"] for m, _ in got] == ["before", "after"]
+        assert inbox.catch_ups == 1
+        await admin.aclose()

@@ -144,6 +144,46 @@ async def test_chat_and_presence_cross_between_workers(workers: tuple[str, str],
     await a.close()
 
 
+async def test_a_chat_sent_while_redis_was_lost_still_arrives(
+    workers: tuple[str, str], room: Room, settings: Settings
+) -> None:
+    from redis.asyncio import Redis
+
+    one, two = workers
+    path = f"/ws/meetings/{room.meeting.id}"
+    a = await connect(one + path, room.a_token)
+    assert (await recv(a))["type"] == "snapshot"
+    b = await connect(two + path, room.b_token)
+    assert (await recv(b))["type"] == "snapshot"
+    await recv_until(a, "presence")  # b joined, heard across
+
+    # Redis drops the workers' subscriber connections (as when it restarts); a chat is sent at once.
+    admin = Redis.from_url(redis_url(settings))
+    try:
+        index = int(redis_url(settings).rsplit("/", 1)[1])
+        listing = (await admin.execute_command("CLIENT", "LIST", "TYPE", "pubsub")).decode()
+        readers = [
+            f for f in (dict(kv.split("=", 1) for kv in line.split()) for line in listing.splitlines())
+        ]
+        ours = [f["addr"] for f in readers if f.get("db") == str(index)]
+        assert len(ours) == 2  # one per worker, whatever the number of rooms
+        for addr in ours:
+            await admin.execute_command("CLIENT", "KILL", "ADDR", addr)
+    finally:
+        await admin.aclose()
+    await b.send(json.dumps({"type": "chat", "text": "while Redis was away"}))
+    at_a = await recv_until(a, "chat", timeout=15)
+    assert (at_a["text"], at_a["from"]["participant_id"]) == ("while Redis was away", room.b.id)
+
+    await a.send(json.dumps({"type": "chat", "text": "and after"}))
+    at_b = await recv_until(b, "chat", timeout=15)
+    while at_b["text"] != "and after":  # b's own message first
+        at_b = await recv_until(b, "chat", timeout=15)
+    assert at_b["seq"] == at_a["seq"] + 1
+    await a.close()
+    await b.close()
+
+
 async def test_resume_on_the_other_worker_misses_nothing(workers: tuple[str, str], room: Room) -> None:
     one, two = workers
     path = f"/ws/meetings/{room.meeting.id}"
