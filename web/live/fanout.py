@@ -259,13 +259,14 @@ class Fanout:
         await asyncio.shield(self._bus)
 
     async def close(self) -> None:
-        bus, self._bus = self._bus, None
-        if bus is None:
-            return
-        if not bus.done():
-            bus.cancel()
-            with contextlib.suppress(BaseException):
-                await bus
+        """Stop listening to the bus (the worker is shutting down)."""
+        for task in (self._resuming, self._bus):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        bus, self._bus, self._resuming = self._bus, None, None
+        if bus is None or not bus.done():
             return
         if not bus.cancelled() and bus.exception() is None:
             subscriber = bus.result()
