@@ -1,15 +1,14 @@
 """The Redis fan-out of the live channels, for several workers sharing one database.
 
-Two things Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
+What Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
 
 - Redis pub/sub channels are global to the server (the database index does not separate them),
-  and our channel names (``meeting:12``) are only unique within one database. Two deployments,
-  or two test runs, sharing a Redis would hear each other's rooms; a message from elsewhere with
-  a larger ``seq`` would even make a connection skip the real ones. Every name gets a namespace
+  and our channel names (the live bus, ``web.live.fanout``) are only unique within one database.
+  Two deployments, or two test runs, sharing a Redis would hear each other's rooms; a message
+  from elsewhere with a larger ``seq`` would even make a connection skip the real ones. Every name gets a namespace
   derived from the database URL: workers that share a database share channels, no one else.
 - Reading: the base class checks each incoming message against the set difference of all
-  subscribed and leaving channels, built anew per message — with a thousand rooms that was most
-  of a worker's time. Membership is checked directly here.
+  subscribed and leaving channels, built anew per message. Membership is checked directly here.
 - Publishing: the base class runs a Lua script per message; ``publish_now`` is one plain PUBLISH
   (the fan-out sends each of the hub's batches as one message, ``web.live.fanout``).
 - A lost connection (Redis restarted, a network blip) ended the base class's reading for good:
@@ -17,8 +16,8 @@ Two things Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
   reconnects and subscribes again, and ``on_resume`` callbacks learn that messages may have been
   missed meanwhile (the fan-out then has its sockets catch up from the database).
 - redis-py's ``PubSub`` opens its connection on the first command. Concurrent first subscribes
-  (many sockets connecting at once) each open one, and only the last is ever read: rooms
-  subscribed on the others never receive anything. Subscribes and unsubscribes go one at a time.
+  each open one, and only the last is ever read: channels subscribed on the others never receive
+  anything. Subscribes and unsubscribes go one at a time.
 """
 
 from __future__ import annotations
