@@ -10,7 +10,10 @@ What Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
 - Reading: the base class checks each incoming message against the set difference of all
   subscribed and leaving channels, built anew per message. Membership is checked directly here.
 - Publishing: the base class runs a Lua script per message; ``publish_now`` is one plain PUBLISH
-  (the fan-out sends each of the hub's batches as one message, ``web.live.fanout``).
+  (the fan-out sends each of the hub's batches as one message, ``web.live.fanout``). And the
+  plugin's own publishing task (``ChannelsPlugin.publish``: the unstored messages, such as WebRTC
+  signals) ended on the first failed publish: every later message queued forever, and shutdown
+  waited for that queue. A message that cannot be published is logged and dropped here instead.
 - A lost connection (Redis restarted, a network blip) ended the base class's reading for good:
   the worker went deaf to the others until it was restarted. Here reading goes on: redis-py
   reconnects and subscribes again, and ``on_resume`` callbacks learn that messages may have been
@@ -63,7 +66,10 @@ class NamespacedRedisBackend(RedisChannelsPubSubBackend):
             await super().unsubscribe([self.namespace + c for c in channels])
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        await super().publish(data, [self.namespace + c for c in channels])
+        try:
+            await super().publish(data, [self.namespace + c for c in channels])
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("live messages: an unstored message was dropped, Redis is unreachable (%s)", exc)
 
     async def publish_now(self, data: bytes, channel: str) -> None:
         """Publish ``data`` on ``channel`` and return once Redis has taken it (one round trip)."""

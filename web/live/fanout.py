@@ -33,6 +33,8 @@ from typing import Any, Protocol
 
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clockevents.live.messages import decode
 from web.live.channels import NamespacedRedisBackend
@@ -218,18 +220,23 @@ class Fanout:
             raise
         return subscriber
 
-    async def _hear_myself(self) -> None:
+    async def _hear_myself(self, *, patient: bool = False) -> None:
         """Return once a probe published now comes back: the subscription is live.
 
         Redis confirms a subscription asynchronously, after ``subscribe`` has returned.
+        ``patient``: a failed publish is tried again (Redis is just back) instead of raised.
         """
         token, heard = "\0probe:" + secrets.token_hex(8), asyncio.Event()
         self._probe = (token, heard)
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
                 while not heard.is_set():
-                    with contextlib.suppress(TimeoutError):
+                    try:
                         await self._publish_packed(_pack((self.origin, [(token, b"")])))
+                    except (RedisConnectionError, RedisTimeoutError, OSError):
+                        if not patient:
+                            raise
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(heard.wait(), PROBE_EVERY)
         finally:
             if self._probe is not None and self._probe[0] == token:
@@ -242,7 +249,7 @@ class Fanout:
 
     async def _resume(self) -> None:
         try:
-            await self._hear_myself()
+            await self._hear_myself(patient=True)
         except Exception:
             log.warning("the live bus did not come back; sockets catch up all the same")
         for channel in tuple(self._channels.values()):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -46,9 +50,11 @@ class Inbox:
 
 
 @contextlib.asynccontextmanager
-async def worker(namespace: str) -> AsyncIterator[tuple[Fanout, NamespacedRedisBackend]]:
+async def worker(
+    namespace: str, url: str = REDIS_URL
+) -> AsyncIterator[tuple[Fanout, NamespacedRedisBackend]]:
     """One worker's fan-out as the app builds it, over its own Redis connection."""
-    backend = NamespacedRedisBackend(redis=Redis.from_url(REDIS_URL), namespace=namespace)
+    backend = NamespacedRedisBackend(redis=Redis.from_url(url), namespace=namespace)
     plugin = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, subscriber_class=BusSubscriber)
     fanout = Fanout.over_redis(plugin, backend)
     async with plugin:
@@ -194,3 +200,78 @@ async def test_after_losing_redis_a_worker_hears_again_and_its_sockets_catch_up(
         assert [m["text"] for m, _ in got] == ["before", "after"]
         assert inbox.catch_ups == 1
         await admin.aclose()
+
+
+class OwnRedis:
+    """A Redis server of the test's own, to stop and start again as a restart does."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        assert exe, "redis-server is needed (.ci/run installs it)"
+        command = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    server = OwnRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def signal(n: int) -> bytes:
+    return encode({"type": "signal", "ephemeral": True, "data": {"n": n}})
+
+
+async def test_a_redis_restart_leaves_every_worker_publishing_and_hearing(own_redis: OwnRedis) -> None:
+    namespace = "test" + secrets.token_hex(4) + ":"
+    # Also bounds the workers' shutdown, which waits for the plugin's publishing queue.
+    async with asyncio.timeout(30):
+        async with worker(namespace, own_redis.url) as (one, _), worker(namespace, own_redis.url) as (two, _):
+            inbox, elsewhere = Inbox(), Inbox()
+            await one.join("meeting:2", inbox)
+            await two.join("meeting:2", elsewhere)
+            two.publish(signal(1), "meeting:2")  # unstored, through the plugin's own publishing task
+            await inbox.wait_for(1)
+
+            own_redis.stop()
+            two.publish(signal(2), "meeting:2")  # lost: Redis is away
+            await asyncio.sleep(0.5)
+            own_redis.start()
+
+            async with asyncio.timeout(10):  # both read again, and their sockets catch up
+                while inbox.catch_ups == 0 or elsewhere.catch_ups == 0:
+                    inbox.arrived.clear()
+                    await asyncio.sleep(0.05)
+            two.publish(signal(3), "meeting:2")
+            await one.publish_batch([(chat(1, "stored"), "meeting:2")])
+            got = await inbox.wait_for(3)
+            assert sorted(str(m.get("data", m.get("text"))) for m, _ in got) == [
+                "stored",
+                "{'n': 1}",
+                "{'n': 3}",
+            ]
+            assert [m["text"] for m, _ in await elsewhere.wait_for(3) if m["type"] == "chat"] == ["stored"]
