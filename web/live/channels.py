@@ -5,8 +5,9 @@ What Litestar's ``RedisChannelsPubSubBackend`` leaves to us:
 - Redis pub/sub channels are global to the server (the database index does not separate them),
   and our channel names (the live bus, ``web.live.fanout``) are only unique within one database.
   Two deployments, or two test runs, sharing a Redis would hear each other's rooms; a message
-  from elsewhere with a larger ``seq`` would even make a connection skip the real ones. Every name gets a namespace
-  derived from the database URL: workers that share a database share channels, no one else.
+  from elsewhere with a larger ``seq`` would even make a connection skip the real ones. Every
+  name gets a namespace derived from the database URL: workers that share a database share
+  channels, no one else.
 - Reading: the base class checks each incoming message against the set difference of all
   subscribed and leaving channels, built anew per message. Membership is checked directly here.
 - Publishing: the base class runs a Lua script per message; ``publish_now`` is one plain PUBLISH
