@@ -64,13 +64,27 @@ async def worker(
             await fanout.close()
 
 
+def fresh_namespace() -> str:
+    """A database of its own, as far as Redis can tell."""
+    return "test" + secrets.token_hex(4) + ":"
+
+
+@contextlib.asynccontextmanager
+async def two_workers(
+    url: str = REDIS_URL, namespace: str | None = None
+) -> AsyncIterator[tuple[Fanout, Fanout, NamespacedRedisBackend]]:
+    """Two workers of one database: their fan-outs, and the first one's backend."""
+    namespace = namespace or fresh_namespace()
+    async with worker(namespace, url) as (one, backend), worker(namespace, url) as (two, _):
+        yield one, two, backend
+
+
 def chat(seq: int, text: str) -> bytes:
     return encode({"type": "chat", "seq": seq, "text": text})
 
 
 async def test_a_batch_reaches_the_other_worker_just_after_it_joined() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, _):
         inbox = Inbox()
         await one.join("meeting:1", inbox)  # nothing in between: live once join returns
         await two.publish_batch([(chat(1, "hello"), "meeting:1"), (chat(1, "elsewhere"), "meeting:2")])
@@ -81,8 +95,7 @@ async def test_a_batch_reaches_the_other_worker_just_after_it_joined() -> None:
 
 
 async def test_a_worker_delivers_its_own_batch_once() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, _):
         mine, theirs = Inbox(), Inbox()
         await one.join("meeting:7", mine)
         await two.join("meeting:7", theirs)
@@ -97,8 +110,7 @@ async def test_a_worker_delivers_its_own_batch_once() -> None:
 
 
 async def test_an_unstored_message_crosses_too() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, _):
         inbox = Inbox()
         await one.join("meeting:3", inbox)
         two.publish(encode({"type": "signal", "ephemeral": True, "data": {"sdp": "x"}}), "meeting:3")
@@ -107,10 +119,9 @@ async def test_an_unstored_message_crosses_too() -> None:
 
 
 async def test_another_database_and_a_garbled_message_are_not_heard() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
+    namespace = fresh_namespace()
     async with (
-        worker(namespace) as (one, backend),
-        worker(namespace) as (two, _),
+        two_workers(namespace=namespace) as (one, two, backend),
         worker("other" + namespace) as (stranger, _),
     ):
         inbox = Inbox()
@@ -124,8 +135,7 @@ async def test_another_database_and_a_garbled_message_are_not_heard() -> None:
 
 
 async def test_leaving_stops_delivery() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, _):
         gone, stays = Inbox(), Inbox()
         await one.join("meeting:9", gone)
         await one.join("meeting:9", stays)
@@ -137,8 +147,8 @@ async def test_leaving_stops_delivery() -> None:
 
 @pytest.mark.parametrize("count", [1, 3])
 async def test_joins_at_once_subscribe_the_worker_once(count: int) -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, backend), worker(namespace) as (two, _):
+    namespace = fresh_namespace()
+    async with two_workers(namespace=namespace) as (one, two, backend):
         inboxes = [Inbox() for _ in range(count)]
         await asyncio.gather(*(one.join(f"meeting:{i}", box) for i, box in enumerate(inboxes)))
         listening = await backend._redis.pubsub_numsub(namespace + BUS)
@@ -153,8 +163,7 @@ async def test_joins_at_once_subscribe_the_worker_once(count: int) -> None:
 
 
 async def test_a_message_ahead_of_its_turn_waits_for_the_one_before() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, _):
         inbox = Inbox()
         await one.join("meeting:4", inbox)
         await one.publish_batch([(chat(1, "first"), "meeting:4")])
@@ -166,8 +175,7 @@ async def test_a_message_ahead_of_its_turn_waits_for_the_one_before() -> None:
 
 
 async def test_a_gap_that_is_not_filled_holds_nothing_up_for_long() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, _):
+    async with worker(fresh_namespace()) as (one, _):
         inbox = Inbox()
         await one.join("meeting:6", inbox)
         await one.publish_batch([(chat(1, "first"), "meeting:6"), (chat(3, "third"), "meeting:6")])
@@ -179,8 +187,7 @@ async def test_a_gap_that_is_not_filled_holds_nothing_up_for_long() -> None:
 
 
 async def test_after_losing_redis_a_worker_hears_again_and_its_sockets_catch_up() -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
-    async with worker(namespace) as (one, backend), worker(namespace) as (two, _):
+    async with two_workers() as (one, two, backend):
         inbox = Inbox()
         await one.join("meeting:8", inbox)
         await two.publish_batch([(chat(1, "before"), "meeting:8")])
@@ -247,10 +254,9 @@ def signal(n: int) -> bytes:
 
 
 async def test_a_redis_restart_leaves_every_worker_publishing_and_hearing(own_redis: OwnRedis) -> None:
-    namespace = "test" + secrets.token_hex(4) + ":"
     # Also bounds the workers' shutdown, which waits for the plugin's publishing queue.
     async with asyncio.timeout(30):
-        async with worker(namespace, own_redis.url) as (one, _), worker(namespace, own_redis.url) as (two, _):
+        async with two_workers(own_redis.url) as (one, two, _):
             inbox, elsewhere = Inbox(), Inbox()
             await one.join("meeting:2", inbox)
             await two.join("meeting:2", elsewhere)
