@@ -140,3 +140,65 @@ async def test_a_batch_stored_but_not_published_still_answers_its_senders(
     assert published == [2]
     stored = await hub.history(db, "meeting:a")
     assert [(m["seq"], m["text"]) for m in stored] == [(1, "one"), (2, "two"), (3, "stuck")]
+
+
+async def test_two_workers_creating_the_same_channels_at_once_share_one_row_each(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    from sqlalchemy import func, select
+
+    from clockevents.live.models import LiveChannel
+
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    hubs = [LiveHub(create_session_factory(engine)) for engine in engines]
+    names = [f"meeting:race{i}" for i in range(12)]
+    try:
+        # Each name asked by both workers at the same moment: one creates it, the other finds it.
+        ids = await asyncio.gather(*(hub.channel_id(name, room.event.id) for name in names for hub in hubs))
+        # A worker that did not create a channel still learns its id (cold cache, row exists).
+        late = LiveHub(create_session_factory(engines[0]))
+        known = [await late.channel_id(name, room.event.id) for name in names]
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    assert ids[0::2] == ids[1::2] == known
+    assert len(set(known)) == len(names)
+    rows = (
+        await db.execute(
+            select(LiveChannel.name, func.count())
+            .where(LiveChannel.name.in_(names))
+            .group_by(LiveChannel.name)
+        )
+    ).all()
+    assert sorted(rows) == sorted((name, 1) for name in names)
+
+
+async def test_a_channel_another_worker_creates_while_this_one_looks_is_found_not_duplicated(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    from sqlalchemy import insert, select
+
+    from clockevents.live.models import LiveChannel
+
+    engine = create_engine(settings.database_url)
+    other = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    try:
+        async with other.connect() as rival:
+            # The other worker has inserted the channel and not committed yet.
+            await rival.execute(
+                insert(LiveChannel).values(name="meeting:held", event_id=room.event.id, last_seq=0)
+            )
+            asking = asyncio.create_task(hub.channel_id("meeting:held", room.event.id))
+            await asyncio.sleep(0.3)
+            assert not asking.done()  # the name is taken by a transaction still open: it waits
+            await rival.commit()
+        found = await asyncio.wait_for(asking, 10)
+    finally:
+        await engine.dispose()
+        await other.dispose()
+
+    assert (await db.scalars(select(LiveChannel.id).where(LiveChannel.name == "meeting:held"))).all() == [
+        found
+    ]
