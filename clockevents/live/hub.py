@@ -104,6 +104,10 @@ class LiveHub:
                     await connection.invalidate()
                 await connection.close()
 
+    @property
+    def _engine(self) -> AsyncEngine:
+        return self.session_factory.kw["bind"]  # type: ignore[no-any-return]
+
     # channels ---------------------------------------------------------------------------
 
     async def channel_id(self, name: str, event_id: int) -> int:
@@ -115,7 +119,7 @@ class LiveHub:
         cached = self._channel_ids.get(name)
         if cached is not None:
             return cached
-        engine: AsyncEngine = self.session_factory.kw["bind"]
+        engine = self._engine
         async with engine.begin() as connection:
             found = await connection.scalar(_FIND_CHANNEL, {"name": name})
             if found is None:
@@ -222,7 +226,7 @@ class LiveHub:
     async def _write(self, batch: list[Pending]) -> list[dict[str, Any]]:
         # Core on a bare connection: a batch is three statements, and an ORM session around
         # them cost more CPU than the statements themselves.
-        engine: AsyncEngine = self.session_factory.kw["bind"]
+        engine = self._engine
         if engine.dialect.name != "postgresql":  # SQLite: a connection and thread of the hub's own
             if self._sqlite is None:
                 self._sqlite = SqliteWriter(engine)

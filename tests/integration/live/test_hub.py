@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.db import create_engine, create_session_factory
 from clockevents.live.hub import LiveHub
 from clockevents.live.messages import decode
+from clockevents.live.models import LiveChannel
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room
 
@@ -145,10 +147,6 @@ async def test_a_batch_stored_but_not_published_still_answers_its_senders(
 async def test_two_workers_creating_the_same_channels_at_once_share_one_row_each(
     settings: Settings, room: Room, db: AsyncSession
 ) -> None:
-    from sqlalchemy import func, select
-
-    from clockevents.live.models import LiveChannel
-
     engines = [create_engine(settings.database_url) for _ in range(2)]
     hubs = [LiveHub(create_session_factory(engine)) for engine in engines]
     names = [f"meeting:race{i}" for i in range(12)]
@@ -177,10 +175,6 @@ async def test_two_workers_creating_the_same_channels_at_once_share_one_row_each
 async def test_a_channel_another_worker_creates_while_this_one_looks_is_found_not_duplicated(
     settings: Settings, room: Room, db: AsyncSession
 ) -> None:
-    from sqlalchemy import insert, select
-
-    from clockevents.live.models import LiveChannel
-
     engine = create_engine(settings.database_url)
     other = create_engine(settings.database_url)
     hub = LiveHub(create_session_factory(engine))
