@@ -227,7 +227,7 @@ class LiveHub:
         # Core on a bare connection: a batch is three statements, and an ORM session around
         # them cost more CPU than the statements themselves.
         engine = self._engine
-        if engine.dialect.name != "postgresql":  # SQLite: a connection and thread of the hub's own
+        if engine.dialect.name != "postgresql":  # SQLite: in place, on a connection of the hub's own
             if self._sqlite is None:
                 self._sqlite = SqliteWriter(engine)
             now = utcnow()
