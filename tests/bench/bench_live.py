@@ -2,7 +2,8 @@
 
 Run: python tests/bench/bench_live.py [--sqlite] [--connections 2000] [--seconds 30]
      [--shape spread|tick|drift|all] [--search 250,500,1000,2000,3000,4000,6000,8000]
-     [--search-seconds 15] [--no-search] [--no-cluster] [--only relay|ours|cluster] [--profile DIR]
+     [--search-seconds 15] [--no-search] [--no-cluster] [--no-sqlite] [--only relay|ours|cluster]
+     [--profile DIR]
 
 An event with enough participants (users with API tokens, written with bulk inserts) and one
 published meeting per pair, all in one slot, is seeded into a scratch database (PostgreSQL by
@@ -22,7 +23,9 @@ file). Then, each in its own processes:
    clients apart. All three run unless --shape says otherwise.
    On PostgreSQL a second yardstick runs beside the relay: the same relay storing each message
    in the database before passing it on (tests/bench/ws_store_relay.py), which shows what
-   storing first costs by itself; it has no bar of its own;
+   storing first costs by itself; it has no bar of its own. Also on PostgreSQL (unless
+   --no-sqlite), one worker of ours runs the same load a second time on a SQLite file, the
+   embedded default, with a bar line of its own against the same relay run;
 2. two workers of our app with Redis: one party of each room on each worker;
 3. the capacity search (spread shape): more connections, step by step, until p99 passes
    200 ms, for both.
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -52,6 +56,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,16 +315,16 @@ def fmt(result: dict[str, Any]) -> str:
     )
 
 
-HEADER = f"{'':24}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'db µs':>8}{'load':>6}"
+HEADER = f"{'':28}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'db µs':>8}{'load':>6}"
 
 
 def show(label: str, result: dict[str, Any]) -> None:
-    print(f"{label:24}{fmt(result)}", flush=True)
+    print(f"{label:28}{fmt(result)}", flush=True)
     if result["first_error"]:
-        print(f"{'':24}first error: {result['first_error'][:200]}", flush=True)
+        print(f"{'':28}first error: {result['first_error'][:200]}", flush=True)
     seconds = result.get("p99_by_second_ms") or []
     if seconds:
-        print(f"{'':24}p99 of each second's messages, ms: {' '.join(f'{v:g}' for v in seconds)}", flush=True)
+        print(f"{'':28}p99 of each second's messages, ms: {' '.join(f'{v:g}' for v in seconds)}", flush=True)
 
 
 def ok(result: dict[str, Any]) -> bool:
@@ -343,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-seconds", type=int, default=15)
     parser.add_argument("--no-search", action="store_true")
     parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="on PostgreSQL, skip the one-worker runs on a SQLite file"
+    )
     parser.add_argument("--only", choices=["relay", "ours", "cluster"], default=None)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile our servers into this folder")
     parser.add_argument("--redis-db", type=int, default=6)
@@ -360,16 +368,29 @@ def main(argv: list[str] | None = None) -> int:
     async def with_database() -> bool:
         from tests.bench.common import scratch_database
 
-        async with scratch_database(url, prefix="bench_live") as (label, db_url):
-            print(
-                f"seeding {most // 2} meetings ({most} participants with tokens) into {label} …", flush=True
-            )
-            t = time.monotonic()
-            rooms = await seed(db_url, most // 2)
-            print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
-            logs = Path(tempfile.mkdtemp(prefix="bench_live_"))
-            bench = Bench(db_url, rooms, logs, args.seconds, args.profile, args.redis_db, not args.no_deflate)
-            passed = await asyncio.to_thread(measure, bench, args, steps)
+        logs = Path(tempfile.mkdtemp(prefix="bench_live_"))
+
+        @contextlib.asynccontextmanager
+        async def scratch(url: str | None, count: int) -> AsyncIterator[Bench]:
+            async with scratch_database(url, prefix="bench_live") as (label, db_url):
+                print(
+                    f"seeding {count // 2} meetings ({count} participants with tokens) into {label} …",
+                    flush=True,
+                )
+                t = time.monotonic()
+                rooms = await seed(db_url, count // 2)
+                print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
+                yield Bench(
+                    db_url, rooms, logs, args.seconds, args.profile, args.redis_db, not args.no_deflate
+                )
+
+        async with contextlib.AsyncExitStack() as stack:
+            bench = await stack.enter_async_context(scratch(url, most))
+            embedded = None
+            if url is not None and not args.no_sqlite and args.only in (None, "ours"):
+                # One worker on the embedded default as well, against the same relay runs.
+                embedded = await stack.enter_async_context(scratch(None, args.connections))
+            passed = await asyncio.to_thread(measure, bench, args, steps, embedded)
         print(f"\nlogs: {logs}")
         return passed
 
@@ -378,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if passed else 1
 
 
-def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
+def measure(bench: Bench, args: argparse.Namespace, steps: list[int], embedded: Bench | None = None) -> bool:
     """Run the measurements and print the table; return whether the bars are met."""
     passed = True
     n = args.connections
@@ -388,7 +409,7 @@ def measure(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
             f"\n{n} connections ({n // 2} rooms of two), one chat message a second each, {args.seconds} s, "
             f"{SHAPES[shape]}\n"
         )
-        passed &= measure_shape(bench, args, shape)
+        passed &= measure_shape(bench, args, shape, embedded)
     return measure_search(bench, args, steps) and passed
 
 
@@ -399,30 +420,32 @@ SHAPES = {
 }
 
 
-def measure_shape(bench: Bench, args: argparse.Namespace, shape: str) -> bool:
-    """One shape's main runs: the relay, one worker of ours, two workers with Redis."""
+def measure_shape(bench: Bench, args: argparse.Namespace, shape: str, embedded: Bench | None = None) -> bool:
+    """One shape's main runs: the relay, one worker of ours (also on SQLite when ``embedded``),
+    two workers with Redis."""
     passed = True
     n = args.connections
     print(HEADER)
-    relay = ours = cluster = None
+    relay = ours = cluster = on_sqlite = None
+    label = "ours, one worker" + (", PostgreSQL" if embedded else "")
+    # SQLite's run comes right after the relay's, before the runs that leave PostgreSQL work to do
+    # (vacuum, checkpoints) on the same two cores.
     if args.only in (None, "relay"):
         relay = bench.relay(n, args.seconds, shape)
         show("relay (websockets)", relay)
-        if bench.database_url.startswith("postgresql"):
-            show("relay storing first", bench.relay(n, args.seconds, shape, store=True))
+    if embedded is not None:
+        on_sqlite = embedded.ours(n, args.seconds, shape=shape)
+        show("ours, one worker, SQLite", on_sqlite)
+    if args.only in (None, "relay") and bench.database_url.startswith("postgresql"):
+        show("relay storing first", bench.relay(n, args.seconds, shape, store=True))
     if args.only in (None, "ours"):
         ours = bench.ours(n, args.seconds, shape=shape)
-        show("ours, one worker", ours)
+        show(label, ours)
     if relay and ours:
-        tp_ok = ours["per_second"] >= BAR_THROUGHPUT * relay["per_second"]
-        p99_ok = ours["p99_ms"] <= BAR_P99 * relay["p99_ms"]
-        print(
-            f"\nbar ({shape}): throughput {100 * ours['per_second'] / relay['per_second']:.1f}% of the relay's "
-            f"(>= 90%) {'PASS' if tp_ok else 'FAIL'}; p99 {ours['p99_ms'] / relay['p99_ms']:.2f}x the "
-            f"relay's (<= 2x) {'PASS' if p99_ok else 'FAIL'}; no error, nothing lost "
-            f"{'PASS' if ok(ours) else 'FAIL'}"
-        )
-        passed &= tp_ok and p99_ok and ok(ours)
+        print()
+        passed &= single_bar(shape, "PostgreSQL" if embedded else "", relay, ours)
+    if relay and on_sqlite:
+        passed &= single_bar(shape, "SQLite", relay, on_sqlite)
     if not args.no_cluster and args.only in (None, "cluster"):
         cluster = bench.ours(n, args.seconds, workers=2, shape=shape)
         print()
@@ -437,6 +460,20 @@ def measure_shape(bench: Bench, args: argparse.Namespace, shape: str) -> bool:
             )
             passed &= c_ok and ok(cluster)
     return passed
+
+
+def single_bar(shape: str, database: str, relay: dict[str, Any], ours: dict[str, Any]) -> bool:
+    """Print one worker's bar against the relay's run; return whether it is met."""
+    tp_ok = ours["per_second"] >= BAR_THROUGHPUT * relay["per_second"]
+    p99_ok = ours["p99_ms"] <= BAR_P99 * relay["p99_ms"]
+    print(
+        f"bar ({shape}{', ' + database if database else ''}): throughput "
+        f"{100 * ours['per_second'] / relay['per_second']:.1f}% of the relay's "
+        f"(>= 90%) {'PASS' if tp_ok else 'FAIL'}; p99 {ours['p99_ms'] / relay['p99_ms']:.2f}x the "
+        f"relay's (<= 2x) {'PASS' if p99_ok else 'FAIL'}; no error, nothing lost "
+        f"{'PASS' if ok(ours) else 'FAIL'}"
+    )
+    return tp_ok and p99_ok and ok(ours)
 
 
 def measure_search(bench: Bench, args: argparse.Namespace, steps: list[int]) -> bool:
