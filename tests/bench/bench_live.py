@@ -48,16 +48,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,241 +61,15 @@ ROOT = HERE.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.live_load import cpu_seconds, raise_file_limit  # noqa: E402
-from tests.bench.live_servers import Processes, free_port, wait_ready  # noqa: E402
+from tests.bench.live_load import raise_file_limit  # noqa: E402
+from tests.bench.live_runs import Bench  # noqa: E402
+from tests.bench.live_seed import seed  # noqa: E402
 
 BAR_THROUGHPUT = 0.90
 BAR_P99 = 2.0
 BAR_CLUSTER_P99 = 3.0
 CAPACITY_P99_MS = 200.0
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-SECRET = "bench-secret-key-not-for-production"
-
-
-# seeding ------------------------------------------------------------------------------------
-
-
-async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
-    """An event with ``rooms`` published meetings in one slot; return (meeting id, token a, token b)."""
-    from sqlalchemy import insert
-
-    from clockevents.accounts.models import AuthToken, User
-    from clockevents.accounts.services import TOKEN_PREFIX, hash_token
-    from clockevents.agenda.models import Meeting, MeetingSeat, TableBooking
-    from clockevents.db import create_engine, create_session_factory, utcnow
-    from clockevents.matchmaking.models import MeetingRequest
-    from clockevents.registration.models import Organisation, Participant
-    from tests.factories.agenda import slot_at
-    from tests.factories.events import make_event
-
-    engine = create_engine(database_url)
-    n = rooms * 2
-    try:
-        async with create_session_factory(engine)() as db:
-            organiser = User(email="organiser@bench.example", name="Bench Organiser", password_hash="!")
-            db.add(organiser)
-            await db.flush()
-            event = await make_event(db, organiser, slug="live-bench")
-            slot = await slot_at(db, event, 0)
-            user_ids = list(
-                (
-                    await db.scalars(
-                        insert(User).returning(User.id, sort_by_parameter_order=True),
-                        [
-                            {"email": f"p{i}@bench.example", "name": f"Person {i}", "password_hash": "!"}
-                            for i in range(n)
-                        ],
-                    )
-                ).all()
-            )
-            org_ids = list(
-                (
-                    await db.scalars(
-                        insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
-                        [
-                            {"name": f"Organisation {i}", "kind": "business", "country": "IT"}
-                            for i in range(n)
-                        ],
-                    )
-                ).all()
-            )
-            participant_ids = list(
-                (
-                    await db.scalars(
-                        insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "event_id": event.id,
-                                "user_id": uid,
-                                "organisation_id": oid,
-                                "participant_type": "business",
-                                "status": "approved",
-                            }
-                            for uid, oid in zip(user_ids, org_ids, strict=True)
-                        ],
-                    )
-                ).all()
-            )
-            tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
-            await db.execute(
-                insert(AuthToken),
-                [
-                    {
-                        "user_id": uid,
-                        "kind": "api",
-                        "name": "bench",
-                        "token_hash": hash_token(t),
-                        "prefix": t[:10],
-                    }
-                    for uid, t in zip(user_ids, tokens, strict=True)
-                ],
-            )
-            pairs = [(participant_ids[2 * r], participant_ids[2 * r + 1]) for r in range(rooms)]
-            request_ids = list(
-                (
-                    await db.scalars(
-                        insert(MeetingRequest).returning(MeetingRequest.id, sort_by_parameter_order=True),
-                        [
-                            {"event_id": event.id, "sender_id": a, "receiver_id": b, "status": "accepted"}
-                            for a, b in pairs
-                        ],
-                    )
-                ).all()
-            )
-            now = utcnow()
-            meeting_ids = list(
-                (
-                    await db.scalars(
-                        insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "event_id": event.id,
-                                "request_id": rid,
-                                "a_id": a,
-                                "b_id": b,
-                                "slot_id": slot.id,
-                                "table": r + 1,
-                                "status": "scheduled",
-                                "uid": f"meeting-{uuid.uuid4()}@clockevents",
-                                "published_at": now,
-                            }
-                            for r, (rid, (a, b)) in enumerate(zip(request_ids, pairs, strict=True))
-                        ],
-                    )
-                ).all()
-            )
-            await db.execute(
-                insert(MeetingSeat),
-                [
-                    {"meeting_id": mid, "participant_id": pid, "slot_id": slot.id}
-                    for mid, (a, b) in zip(meeting_ids, pairs, strict=True)
-                    for pid in (a, b)
-                ],
-            )
-            await db.execute(
-                insert(TableBooking),
-                [
-                    {"meeting_id": mid, "slot_id": slot.id, "table": r + 1}
-                    for r, mid in enumerate(meeting_ids)
-                ],
-            )
-            await db.commit()
-    finally:
-        await engine.dispose()
-    return [(mid, tokens[2 * r], tokens[2 * r + 1]) for r, mid in enumerate(meeting_ids)]
-
-
-@dataclass
-class Bench:
-    database_url: str
-    rooms: list[tuple[int, str, str]]
-    logs: Path
-    seconds: int
-    profile: Path | None
-    redis_db: int
-    deflate: bool = True
-
-    def env(self, port: int, redis: bool) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "DATABASE_URL": self.database_url,
-            "SECRET_KEY": SECRET,
-            "CLOCKEVENTS_DATA_DIR": str(self.logs),
-            "BASE_URL": f"http://127.0.0.1:{port}",
-        }
-        env.pop("REDIS_URL", None)
-        if redis:
-            env["REDIS_URL"] = f"redis://127.0.0.1:6379/{self.redis_db}"
-        return env
-
-    def load(
-        self, procs: Processes, kind: str, rooms: list[list[Any]], seconds: int, shape: str
-    ) -> dict[str, Any]:
-        cpu_before = sum(cpu_seconds(p.pid) for p, _ in procs.running)
-        load_before = os.getloadavg()[0]
-        spec_path = self.logs / f"spec-{uuid.uuid4().hex[:8]}.json"
-        pids = [p.pid for p, _ in procs.running]
-        spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids, "shape": shape}
-        spec["profile"] = kind == "ours" and self.profile is not None
-        spec["deflate"] = self.deflate
-        spec["count_database"] = kind == "ours" and self.database_url.startswith("postgresql")
-        spec_path.write_text(json.dumps(spec))
-        out = subprocess.run(
-            [sys.executable, str(HERE / "live_load.py"), str(spec_path)],
-            env=self.env(0, False),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 600,
-            check=False,
-        )
-        spec_path.unlink()
-        if out.returncode != 0:
-            raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        result["server_cpu"] = sum(cpu_seconds(p.pid) for p, _ in procs.running) - cpu_before
-        result["load_average"] = load_before
-        return result
-
-    def relay(
-        self, connections: int, seconds: int, shape: str = "spread", store: bool = False
-    ) -> dict[str, Any]:
-        """The minimal relay; with ``store``, the one that writes each message to PostgreSQL first."""
-        procs = Processes(self.logs)
-        port = free_port()
-        script = "ws_store_relay.py" if store else "ws_relay.py"
-        cmd = [sys.executable, str(HERE / script), "--port", str(port)]
-        if store:
-            cmd += ["--database-url", self.database_url]
-        try:
-            proc = procs.start("store-relay" if store else "relay", cmd, self.env(port, False))
-            wait_ready(port, proc, http=False)
-            base = f"ws://127.0.0.1:{port}"
-            rooms = [[f"{base}/room/{r}", None, f"{base}/room/{r}", None] for r in range(connections // 2)]
-            return self.load(procs, "relay", rooms, seconds, shape)
-        finally:
-            procs.stop()
-
-    def ours(self, connections: int, seconds: int, workers: int = 1, shape: str = "spread") -> dict[str, Any]:
-        procs = Processes(self.logs)
-        ports = [free_port() for _ in range(workers)]
-        try:
-            for port in ports:
-                cmd = [sys.executable, str(HERE / "live_servers.py"), "--port", str(port)]
-                if self.profile is not None:
-                    self.profile.mkdir(parents=True, exist_ok=True)
-                    cmd += ["--profile", str(self.profile / f"{port}.pstats")]
-                proc = procs.start(f"ours-{port}", cmd, self.env(port, redis=workers > 1))
-                wait_ready(port, proc, http=True)
-            bases = [f"ws://127.0.0.1:{p}/ws/meetings" for p in ports]
-            rooms = [
-                [f"{bases[0]}/{mid}", ta, f"{bases[-1]}/{mid}", tb]
-                for mid, ta, tb in self.rooms[: connections // 2]
-            ]
-            return self.load(procs, "ours", rooms, seconds, shape)
-        finally:
-            procs.stop()
 
 
 def fmt(result: dict[str, Any]) -> str:
