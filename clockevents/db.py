@@ -125,6 +125,11 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine a session factory binds to (for Core work on a bare connection)."""
+    return factory.kw["bind"]  # type: ignore[no-any-return]
+
+
 async def claim(db: AsyncSession, statement: Update) -> bool:
     """Run an UPDATE whose WHERE says the row is still unclaimed, and commit: True when this
     caller got it. Two callers racing for one row (two workers, a timer and a sweep) cannot both."""

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from clockevents.background import cancel_and_wait
-from clockevents.db import utcnow
+from clockevents.db import engine_of, utcnow
 from clockevents.live import history as reading
 from clockevents.live.messages import encode
 from clockevents.live.models import LiveChannel
@@ -106,7 +106,7 @@ class LiveHub:
 
     @property
     def _engine(self) -> AsyncEngine:
-        return self.session_factory.kw["bind"]  # type: ignore[no-any-return]
+        return engine_of(self.session_factory)
 
     # channels ---------------------------------------------------------------------------
 

@@ -24,11 +24,11 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.accounts.models import User
 from clockevents.background import cancel_and_wait
-from clockevents.db import utcnow
+from clockevents.db import engine_of, utcnow
 from clockevents.errors import DomainError
 from clockevents.live import rooms
 from clockevents.live.hub import LiveHub
@@ -75,8 +75,7 @@ class AttendanceKeeper:
         confirmed = 0
         # Each statement commits by itself: on SQLite a transaction around them held the write
         # lock across turns of the busy event loop, and the live messages waited 10-17 ms for it.
-        engine: AsyncEngine = self.factory.kw["bind"]
-        async with engine.connect() as connection:
+        async with engine_of(self.factory).connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             for table, held in ((Attendance, self.held), (PresenceLease, self.leases)):
                 ids = sorted(held)
