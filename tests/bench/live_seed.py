@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def inserted_ids(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` of ``model`` in one statement; return their ids in the order of ``rows``."""
+    return list(
+        (await db.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows)).all()
+    )
 
 
 async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
     """An event with ``rooms`` published meetings in one slot; return (meeting id, token a, token b)."""
-    from sqlalchemy import insert
-
     from clockevents.accounts.models import AuthToken, User
     from clockevents.accounts.services import TOKEN_PREFIX, hash_token
     from clockevents.agenda.models import Meeting, MeetingSeat, TableBooking
@@ -29,44 +38,32 @@ async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
             await db.flush()
             event = await make_event(db, organiser, slug="live-bench")
             slot = await slot_at(db, event, 0)
-            user_ids = list(
-                (
-                    await db.scalars(
-                        insert(User).returning(User.id, sort_by_parameter_order=True),
-                        [
-                            {"email": f"p{i}@bench.example", "name": f"Person {i}", "password_hash": "!"}
-                            for i in range(n)
-                        ],
-                    )
-                ).all()
+            user_ids = await inserted_ids(
+                db,
+                User,
+                [
+                    {"email": f"p{i}@bench.example", "name": f"Person {i}", "password_hash": "!"}
+                    for i in range(n)
+                ],
             )
-            org_ids = list(
-                (
-                    await db.scalars(
-                        insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
-                        [
-                            {"name": f"Organisation {i}", "kind": "business", "country": "IT"}
-                            for i in range(n)
-                        ],
-                    )
-                ).all()
+            org_ids = await inserted_ids(
+                db,
+                Organisation,
+                [{"name": f"Organisation {i}", "kind": "business", "country": "IT"} for i in range(n)],
             )
-            participant_ids = list(
-                (
-                    await db.scalars(
-                        insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "event_id": event.id,
-                                "user_id": uid,
-                                "organisation_id": oid,
-                                "participant_type": "business",
-                                "status": "approved",
-                            }
-                            for uid, oid in zip(user_ids, org_ids, strict=True)
-                        ],
-                    )
-                ).all()
+            participant_ids = await inserted_ids(
+                db,
+                Participant,
+                [
+                    {
+                        "event_id": event.id,
+                        "user_id": uid,
+                        "organisation_id": oid,
+                        "participant_type": "business",
+                        "status": "approved",
+                    }
+                    for uid, oid in zip(user_ids, org_ids, strict=True)
+                ],
             )
             tokens = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in range(n)]
             await db.execute(
@@ -83,38 +80,32 @@ async def seed(database_url: str, rooms: int) -> list[tuple[int, str, str]]:
                 ],
             )
             pairs = [(participant_ids[2 * r], participant_ids[2 * r + 1]) for r in range(rooms)]
-            request_ids = list(
-                (
-                    await db.scalars(
-                        insert(MeetingRequest).returning(MeetingRequest.id, sort_by_parameter_order=True),
-                        [
-                            {"event_id": event.id, "sender_id": a, "receiver_id": b, "status": "accepted"}
-                            for a, b in pairs
-                        ],
-                    )
-                ).all()
+            request_ids = await inserted_ids(
+                db,
+                MeetingRequest,
+                [
+                    {"event_id": event.id, "sender_id": a, "receiver_id": b, "status": "accepted"}
+                    for a, b in pairs
+                ],
             )
             now = utcnow()
-            meeting_ids = list(
-                (
-                    await db.scalars(
-                        insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "event_id": event.id,
-                                "request_id": rid,
-                                "a_id": a,
-                                "b_id": b,
-                                "slot_id": slot.id,
-                                "table": r + 1,
-                                "status": "scheduled",
-                                "uid": f"meeting-{uuid.uuid4()}@clockevents",
-                                "published_at": now,
-                            }
-                            for r, (rid, (a, b)) in enumerate(zip(request_ids, pairs, strict=True))
-                        ],
-                    )
-                ).all()
+            meeting_ids = await inserted_ids(
+                db,
+                Meeting,
+                [
+                    {
+                        "event_id": event.id,
+                        "request_id": rid,
+                        "a_id": a,
+                        "b_id": b,
+                        "slot_id": slot.id,
+                        "table": r + 1,
+                        "status": "scheduled",
+                        "uid": f"meeting-{uuid.uuid4()}@clockevents",
+                        "published_at": now,
+                    }
+                    for r, (rid, (a, b)) in enumerate(zip(request_ids, pairs, strict=True))
+                ],
             )
             await db.execute(
                 insert(MeetingSeat),
