@@ -100,8 +100,7 @@ class LiveHub:
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):
-                if not self.durable_commit:  # its session setting must not reach other users of the pool
-                    await connection.invalidate()
+                await connection.invalidate()  # its session settings must not reach other users of the pool
                 await connection.close()
 
     @property
@@ -240,7 +239,7 @@ class LiveHub:
         if self._connection is None:
             connection = await engine.connect()
             try:
-                self._connection = await for_writing(connection, durable=self.durable_commit)
+                self._connection = await for_writing(connection, own=True, durable=self.durable_commit)
             except BaseException:
                 with contextlib.suppress(Exception):
                     await connection.invalidate()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from clockevents.db import create_engine, create_session_factory
 from clockevents.live.hub import LiveHub
@@ -54,25 +54,31 @@ async def test_concurrent_posts_get_consecutive_numbers_and_are_stored_before_pu
     assert [(m["seq"], m["text"]) for m in stored] == sorted((m["seq"], m["text"]) for m in answers[:20])
 
 
-async def test_asynchronous_commit_stays_on_the_writers_own_connection(
-    settings: Settings, room: Room
+@pytest.mark.parametrize("durable", [False, True], ids=["asynchronous-commit", "durable-commit"])
+async def test_the_writers_settings_stay_on_its_own_connection(
+    settings: Settings, room: Room, durable: bool
 ) -> None:
     if not settings.database_url.startswith("postgresql"):
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
+        pytest.skip("synchronous_commit and the planner's settings are PostgreSQL's")
     engine = create_engine(settings.database_url)
-    hub = LiveHub(create_session_factory(engine))
+    hub = LiveHub(create_session_factory(engine), durable_commit=durable)
+    shown = ("synchronous_commit", "plan_cache_mode", "enable_seqscan")
+
+    async def show(connection: AsyncConnection) -> list[str]:
+        return [(await connection.exec_driver_sql(f"SHOW {name}")).scalar() for name in shown]
+
     await hub.start()
     try:
         stored = await hub.post("meeting:a", room.event.id, "chat", {"text": "hello"})
         assert stored["seq"] == 1
         writer = hub._connection
         assert writer is not None
-        assert (await writer.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"
+        assert await show(writer) == ["on" if durable else "off", "force_generic_plan", "off"]
         await hub.stop()
-        # The writer's connection is not handed back to the pool with its setting: the next
-        # user of the pool commits durably, as everywhere else in the application.
+        # The writer's connection is not handed back to the pool with its settings: the next
+        # user of the pool runs with the defaults, as everywhere else in the application.
         async with engine.connect() as other:
-            assert (await other.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on"
+            assert await show(other) == ["on", "auto", "on"]
     finally:
         await hub.stop()
         await engine.dispose()
