@@ -80,11 +80,11 @@ def fmt(result: dict[str, Any]) -> str:
         f"{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}{result['max_ms']:>9.0f}"
         f"{result['errors']:>7}{result['lost']:>7}{result['connect_seconds']:>10.1f}"
         f"{result['server_cpu']:>8.1f}{1e6 * result['steady_cpu'] / max(1, result['in_window']):>8.0f}"
-        f"{db:>8}{result['load_average']:>6.1f}"
+        f"{db:>8}{1e6 * result['load_cpu'] / max(1, result['in_window']):>8.0f}{result['load_average']:>6.1f}"
     )
 
 
-HEADER = f"{'':28}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'db µs':>8}{'load':>6}"
+HEADER = f"{'':28}{'connected':>13}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'lost':>7}{'connect s':>10}{'cpu s':>8}{'µs/msg':>8}{'db µs':>8}{'gen µs':>8}{'load':>6}"
 
 
 def show(label: str, result: dict[str, Any]) -> None:

@@ -169,6 +169,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
 
     pids = spec.get("server_pids", [])
     cpu_start = sum(cpu_seconds(pid) for pid in pids)
+    own_start = cpu_seconds(os.getpid())
     # The database's part, when it runs on this machine: every PostgreSQL process (the backends
     # serving the workers, the WAL writer…) over the same window.
     db_pids = local_postgres_pids() if spec.get("count_database") else []
@@ -178,6 +179,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
             os.kill(pid, signal.SIGUSR1)
     await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
     steady_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_start
+    load_cpu = cpu_seconds(os.getpid()) - own_start
     # Per process, and never below zero: a process that ended meanwhile (an autovacuum worker)
     # reads as 0 and would otherwise take its earlier CPU off the total.
     db_cpu = sum(max(0.0, cpu_seconds(pid) - db_start[pid]) for pid in db_pids) if db_pids else None
@@ -220,6 +222,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
         "errors": tally.connect_errors + tally.closed_early + tally.server_errors,
         "first_error": tally.first_error,
         "steady_cpu": steady_cpu,
+        "load_cpu": load_cpu,  # this process's own, over the same window
         "db_cpu": db_cpu,
         # p99 of the messages sent in each second of the run: a stall shows as one bad second
         "p99_by_second_ms": [
