@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Update, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Update,
+    any_,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -128,6 +144,23 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 def engine_of(factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     """The engine a session factory binds to (for Core work on a bare connection)."""
     return factory.kw["bind"]  # type: ignore[no-any-return]
+
+
+def among(column: ColumnElement[int], ids: Iterable[int], dialect: str) -> ColumnElement[bool]:
+    """``column IN ids`` with the ids as one parameter: an array on PostgreSQL, JSON on SQLite.
+
+    SQLAlchemy's own ``in_`` renders a placeholder per id, a statement text of its own for every
+    length (which asyncpg then prepares anew): for the 2,000 connections of a busy worker,
+    6-7 ms of the event loop's time per statement on PostgreSQL and 2 ms on SQLite, against
+    0.5 ms with one parameter.
+    """
+    values = [int(i) for i in ids]
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(Integer)))
+    listed = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values), type_=String))
+    )
+    return column.in_(listed.scalar_subquery())
 
 
 async def claim(db: AsyncSession, statement: Update) -> bool:

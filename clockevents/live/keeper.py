@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clockevents.accounts.models import User
 from clockevents.background import cancel_and_wait
-from clockevents.db import engine_of, utcnow
+from clockevents.db import among, engine_of, utcnow
 from clockevents.errors import DomainError
 from clockevents.live import rooms
 from clockevents.live.hub import LiveHub
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = timedelta(seconds=15)
 STALE_BEATS = 4  # this many confirmations missed: the holding worker is gone
-CHUNK = 5000  # ids per statement (SQLite and asyncpg both take up to 32,766 parameters)
+CHUNK = 5000  # ids per statement: on SQLite each holds the write lock for a short while only
 
 
 class AttendanceKeeper:
@@ -75,15 +75,15 @@ class AttendanceKeeper:
         confirmed = 0
         # Each statement commits by itself: on SQLite a transaction around them held the write
         # lock across turns of the busy event loop, and the live messages waited 10-17 ms for it.
-        async with engine_of(self.factory).connect() as connection:
+        engine = engine_of(self.factory)
+        async with engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             for table, held in ((Attendance, self.held), (PresenceLease, self.leases)):
                 ids = sorted(held)
                 for start in range(0, len(ids), CHUNK):
+                    chunk = among(table.id, ids[start : start + CHUNK], engine.dialect.name)
                     result = await connection.execute(
-                        update(table)
-                        .where(table.id.in_(ids[start : start + CHUNK]), table.left_at.is_(None))
-                        .values(seen_at=now)
+                        update(table).where(chunk, table.left_at.is_(None)).values(seen_at=now)
                     )
                     confirmed += result.rowcount
         return confirmed
