@@ -36,17 +36,19 @@ async def scratch_database(url: str | None, prefix: str = "bench") -> AsyncItera
             yield "SQLite", db_url
         return
     import asyncpg
+    from sqlalchemy.engine import make_url
 
-    url = normalise_database_url(url)
-    base, _, _ = url.rpartition("/")
+    # Through SQLAlchemy's URL, so that a query (``?host=/var/run/postgresql``, a Unix socket)
+    # stays with the server's address.
+    server = make_url(normalise_database_url(url))
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin_dsn = base.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+    admin_dsn = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    db_url = f"{base}/{name}"
+    db_url = server.set(database=name).render_as_string(hide_password=False)
     try:
         await asyncio.to_thread(upgrade, db_url)
         yield "PostgreSQL", db_url
