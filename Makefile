@@ -38,10 +38,12 @@ run-cluster: $(VENV)/.installed  ## WORKERS (2) workers behind HOST:PORT on Post
 define CREATE_DATABASE
 import asyncio, sys
 import asyncpg
-url = sys.argv[1].replace("postgresql+asyncpg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
-base, name = url.split("?")[0].rsplit("/", 1)
+from sqlalchemy.engine import make_url
+url = make_url(sys.argv[1])
+name = url.database
+admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 async def main():
-    conn = await asyncpg.connect(base + "/postgres")
+    conn = await asyncpg.connect(admin)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $$1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.passwords import use_hasher
@@ -35,17 +35,18 @@ TEST_SECRET = "test-secret-key-not-for-production"
 use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-def _postgres_admin(url: str) -> tuple[str, str]:
-    """Split a PostgreSQL URL into (URL of the maintenance database, base name)."""
-    match = re.match(r"^(.*/)([^/?]+)(\?.*)?$", url)
-    assert match, url
-    return match.group(1) + "postgres" + (match.group(3) or ""), match.group(2)
+def _postgres_server(url: str) -> tuple[URL, str]:
+    """A PostgreSQL URL as SQLAlchemy's URL and its database's name (a query such as
+    ``?host=/var/run/postgresql``, a Unix socket, stays with the server's address)."""
+    parsed = make_url(url)
+    assert parsed.database, url
+    return parsed, parsed.database
 
 
 async def _pg_execute(url: str, statement: str) -> None:
     import asyncpg
 
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(statement)
@@ -57,11 +58,11 @@ async def _pg_execute(url: str, statement: str) -> None:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     raw = os.environ.get("DATABASE_URL")
     if raw and raw.startswith(("postgres://", "postgresql")):
-        url = normalise_database_url(raw)
-        admin_url, base = _postgres_admin(url)
+        server, base = _postgres_server(normalise_database_url(raw))
+        admin_url = server.set(database="postgres").render_as_string(hide_password=False)
         name = f"{base}_ce_{uuid.uuid4().hex[:10]}"
         asyncio.run(_pg_execute(admin_url, f'CREATE DATABASE "{name}"'))
-        test_url = url.rsplit("/", 1)[0] + "/" + name
+        test_url = server.set(database=name).render_as_string(hide_password=False)
         try:
             upgrade(test_url)
             yield test_url
