@@ -39,9 +39,9 @@ define CREATE_DATABASE
 import asyncio, sys
 import asyncpg
 from sqlalchemy.engine import make_url
-url = make_url(sys.argv[1])
-name = url.database
-admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+from clockevents.settings import same_server_url
+name = make_url(sys.argv[1]).database
+admin = same_server_url(sys.argv[1], "postgres", driver="postgresql")
 async def main():
     conn = await asyncpg.connect(admin)
     try:

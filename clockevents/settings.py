@@ -53,6 +53,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def same_server_url(url: str, database: str, *, driver: str = "postgresql+asyncpg") -> str:
+    """``url`` (PostgreSQL) with another database on the same server, as ``driver`` takes it.
+
+    Through SQLAlchemy's URL, so that a query (``?host=/var/run/postgresql``, a Unix socket)
+    stays with the server's address; ``driver="postgresql"`` for asyncpg's own ``connect``.
+    """
+    from sqlalchemy.engine import make_url
+
+    server = make_url(normalise_database_url(url))
+    return server.set(drivername=driver, database=database).render_as_string(hide_password=False)
+
+
 def parse_ice_servers(raw: str) -> tuple[dict[str, object], ...]:
     """STUN / TURN servers for the video rooms, as the JSON list ``RTCPeerConnection`` takes.
 

@@ -18,14 +18,14 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.accounts.passwords import use_hasher
 from clockevents.db import create_engine, create_session_factory
 from clockevents.migrate import upgrade
 from clockevents.models import Base
-from clockevents.settings import Settings, normalise_database_url
+from clockevents.settings import Settings, normalise_database_url, same_server_url
 from web.app import create_app
 
 TEST_SECRET = "test-secret-key-not-for-production"
@@ -35,19 +35,10 @@ TEST_SECRET = "test-secret-key-not-for-production"
 use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-def _postgres_server(url: str) -> tuple[URL, str]:
-    """A PostgreSQL URL as SQLAlchemy's URL and its database's name (a query such as
-    ``?host=/var/run/postgresql``, a Unix socket, stays with the server's address)."""
-    parsed = make_url(url)
-    assert parsed.database, url
-    return parsed, parsed.database
-
-
 async def _pg_execute(url: str, statement: str) -> None:
     import asyncpg
 
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(url)
     try:
         await conn.execute(statement)
     finally:
@@ -58,11 +49,11 @@ async def _pg_execute(url: str, statement: str) -> None:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     raw = os.environ.get("DATABASE_URL")
     if raw and raw.startswith(("postgres://", "postgresql")):
-        server, base = _postgres_server(normalise_database_url(raw))
-        admin_url = server.set(database="postgres").render_as_string(hide_password=False)
+        base = make_url(normalise_database_url(raw)).database
         name = f"{base}_ce_{uuid.uuid4().hex[:10]}"
+        admin_url = same_server_url(raw, "postgres", driver="postgresql")
         asyncio.run(_pg_execute(admin_url, f'CREATE DATABASE "{name}"'))
-        test_url = server.set(database=name).render_as_string(hide_password=False)
+        test_url = same_server_url(raw, name)
         try:
             upgrade(test_url)
             yield test_url

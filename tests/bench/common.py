@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from clockevents.migrate import upgrade
-from clockevents.settings import normalise_database_url
+from clockevents.settings import same_server_url
 
 
 def bench_database_urls() -> list[str | None]:
@@ -36,19 +36,15 @@ async def scratch_database(url: str | None, prefix: str = "bench") -> AsyncItera
             yield "SQLite", db_url
         return
     import asyncpg
-    from sqlalchemy.engine import make_url
 
-    # Through SQLAlchemy's URL, so that a query (``?host=/var/run/postgresql``, a Unix socket)
-    # stays with the server's address.
-    server = make_url(normalise_database_url(url))
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin_dsn = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin_dsn = same_server_url(url, "postgres", driver="postgresql")
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    db_url = server.set(database=name).render_as_string(hide_password=False)
+    db_url = same_server_url(url, name)
     try:
         await asyncio.to_thread(upgrade, db_url)
         yield "PostgreSQL", db_url
