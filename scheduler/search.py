@@ -16,6 +16,7 @@ from scheduler.model import Model, add_hint, add_lower_bounds, build, meeting_do
 from scheduler.problem import Problem, Solution, Unscheduled, breaks_by_participant, check_solution
 from scheduler.prover import ask_zero, most_breaks, prove
 from scheduler.runner import run
+from scheduler.sat import search as sat_search
 from scheduler.shared import Progress, Shared
 
 
@@ -133,7 +134,13 @@ def solve_model(
         add_lower_bounds(model, lower)
         for (a, b), lb in pairs.items():
             model.cp.add(model.breaks[a] + model.breaks[b] >= lb)
-        _min_breaks(model, shared, deadline, workers, lower, zero)
+        sat = threading.Thread(target=sat_search, args=(problem, shared, deadline), name="sat-search")
+        sat.start()
+        try:
+            _min_breaks(model, shared, deadline, workers, lower, zero)
+        finally:
+            shared.done.set()
+            sat.join()
         return _finish(problem, _verdict(shared), shared.best, shared.lower, started, domains)
 
     # Lexicographic: first the largest placed weight, then the fewest breaks at that weight.

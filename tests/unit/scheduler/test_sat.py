@@ -1,0 +1,84 @@
+"""The SAT question "a schedule with at most k breaks?" (scheduler.sat), against brute force."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+from hypothesis import HealthCheck, given, settings
+
+from scheduler.problem import Problem, Rules, breaks_by_participant, check_solution
+from scheduler.sat import Question, search, solve_k
+from scheduler.shared import Shared
+from tests.unit.scheduler.helpers import exhaustive, make
+from tests.unit.scheduler.test_solve import tiny_problems
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _place_all(problem: Problem) -> Problem:
+    return dataclasses.replace(problem, rules=dataclasses.replace(problem.rules, schedule_all=True))
+
+
+@FAST
+@given(tiny_problems(max_meetings=5))
+def test_a_schedule_with_at_most_k_breaks_exactly_when_brute_force_finds_one(problem):
+    problem = _place_all(problem)
+    best = exhaustive(problem)
+    for k in range(4):
+        schedule = solve_k(problem, k)
+        if best is None or best[1] > k:
+            assert schedule is None
+        else:
+            assert schedule is not None
+            assert check_solution(problem, schedule) == []
+            assert sum(breaks_by_participant(problem, schedule).values()) <= k
+
+
+def test_the_spread_rule_is_kept_and_can_cost_breaks():
+    # At best one participant breaks; with spread 0 all four must, one break each.
+    pairs = [("a", "d"), ("d", "c"), ("c", "a"), ("a", "b"), ("d", "b")]
+    unavailable = {"b": {3}, "d": {1}}
+    free = make(5, pairs, unavailable=unavailable, rules=Rules(schedule_all=True))
+    fair = make(5, pairs, unavailable=unavailable, rules=Rules(schedule_all=True, break_spread=0))
+    assert exhaustive(free) == (5, 1)
+    assert exhaustive(fair) == (5, 4)
+    assert solve_k(free, 1) is not None
+    assert solve_k(fair, 3) is None
+    schedule = solve_k(fair, 4)
+    assert schedule is not None and check_solution(fair, schedule) == []
+    assert breaks_by_participant(fair, schedule) == {"a": 1, "b": 1, "c": 1, "d": 1}
+
+
+def test_the_question_in_a_child_process_answers_yes_and_no():
+    problem = make(3, [("a", "b"), ("a", "c")], unavailable={"a": {1}}, rules=Rules(schedule_all=True))
+    no = Question(problem, 0, 30)
+    yes = Question(problem, 1, 30)
+    assert no.finished.wait(30) and yes.finished.wait(30)
+    assert no.answer == ("no", None)
+    assert yes.answer is not None and yes.answer[0] == "yes"
+    assert yes.answer[1] is not None and sorted(yes.answer[1].values()) == [0, 2]
+
+
+def test_a_question_stopped_early_gives_no_answer():
+    # Ten meetings of one participant in nine slots: no schedule, and no quick "no" either.
+    problem = make(9, [("a", f"p{i}") for i in range(10)], rules=Rules(schedule_all=True))
+    question = Question(problem, 0, 30)
+    question.stop()
+    assert question.finished.is_set()
+    assert question.answer is None
+
+
+def test_beside_the_search_a_no_raises_the_bound_and_a_yes_ends_it(monkeypatch):
+    monkeypatch.setattr("scheduler.sat.ASK_AFTER", 0.0)
+    problem = make(3, [("a", "b"), ("a", "c")], unavailable={"a": {1}}, rules=Rules(schedule_all=True))
+    shared = Shared(time.monotonic(), 0, None, None)
+    asking = threading.Thread(target=search, args=(problem, shared, time.monotonic() + 30))
+    asking.start()
+    asking.join(60)
+    assert not asking.is_alive()
+    assert shared.done.is_set()
+    assert shared.lower == 1  # "no schedule without a break" proved the bound
+    assert shared.best is not None and shared.best_breaks == 1
+    assert check_solution(problem, shared.best) == []
