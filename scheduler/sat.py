@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from scheduler.shared import Shared
 # The question waits this long for CP-SAT, which settles most cases sooner on its own, and
 # then takes a core of its own (on two cores, a third of each): the stalled cases gain far more.
 ASK_AFTER = 3.0
+NICE = 5
 
 
 @dataclass
@@ -249,6 +251,7 @@ def main(argv: list[str]) -> int:
         return 2
     # Gone after SECONDS even if whoever asked is gone too and cannot stop it.
     signal.alarm(int(argv[1]))
+    os.nice(NICE)
     problem = problem_from_dict(json.load(sys.stdin))
     schedule = solve_k(problem, int(argv[0]))
     reply: dict[str, Any] = {"sat": schedule is not None, "schedule": schedule}
