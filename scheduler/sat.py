@@ -160,7 +160,7 @@ def _spread(gaps: dict[str, list[int]], spread: int, pool: IDPool, out: list[lis
         for counts in at_least.values():
             need = counts[j + 1] if j + 1 < len(counts) else False
             if need is not True:
-                out.append([-someone] + ([need] if need is not False else []))  # type: ignore[list-item]
+                out.append([-someone] + ([need] if need is not False else []))
 
 
 def solve_k(problem: Problem, k: int) -> dict[str, int] | None:
@@ -182,13 +182,13 @@ class Question:
         self.k = k
         self.answer: tuple[str, dict[str, int] | None] | None = None
         self.finished = threading.Event()
+        self._data = json.dumps(problem_to_dict(problem)).encode()
         self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no outside input
             [sys.executable, "-m", "scheduler.sat", str(k), str(max(1, math.ceil(seconds)))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        self._data = json.dumps(problem_to_dict(problem)).encode()
         threading.Thread(target=self._talk, name=f"sat-{k}", daemon=True).start()
 
     def _talk(self) -> None:
