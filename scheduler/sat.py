@@ -128,39 +128,30 @@ def _gaps(p: str, busy: list[int | None], pool: IDPool, out: list[list[int]]) ->
 def _spread(gaps: dict[str, list[int]], spread: int, pool: IDPool, out: list[list[int]]) -> None:
     """Nobody's breaks exceed anybody's by more than `spread`: each count in unary (at_least[j]
     <-> at least j breaks), and "someone has j + spread + 1" implies "everyone has j + 1"."""
-    at_least: dict[str, list[int | bool]] = {}
+    true = pool.id("true")
+    out.append([true])
+    at_least: dict[str, list[int]] = {}
     for p, mine in gaps.items():
-        prev: list[int | bool] = [True]
+        prev = [true]  # at least j among the gaps counted so far
         for i, g in enumerate(mine, start=1):
-            cur: list[int | bool] = [True]
+            cur = [true]
             for j in range(1, i + 1):
-                a = prev[j] if j < len(prev) else False  # at least j among the first i - 1
-                b = prev[j - 1]  # at least j - 1 among them
-                v = pool.id(("count", p, i, j))
-                # v <-> a or (b and g)
-                for clause in ([a, v], [b, g, v]):  # what implies v, as clauses over negations
-                    if False in clause[:-1]:
-                        continue
-                    out.append([-c for c in clause[:-1] if c is not True] + [v])
-                if a is not True:
-                    out.append([-v, g] + ([a] if a is not False else []))
-                    if b is not True:
-                        out.append([-v] + ([a] if a is not False else []) + ([b] if b is not False else []))
+                a = prev[j] if j < len(prev) else -true  # at least j without g
+                b = prev[j - 1]  # at least j - 1 without g
+                v = pool.id(("count", p, i, j))  # v <-> a or (b and g)
+                out += [[-a, v], [-b, -g, v], [-v, a, b], [-v, a, g]]
                 cur.append(v)
             prev = cur
         at_least[p] = prev
-    most = max((len(v) - 1 for v in at_least.values()), default=0)
+    most = max(len(counts) - 1 for counts in at_least.values()) if at_least else 0
     for j in range(most + 1):
         top = j + spread + 1
-        over = [c[top] for c in at_least.values() if top < len(c) and not isinstance(c[top], bool)]
+        over = [counts[top] for counts in at_least.values() if top < len(counts)]
         if not over:
             continue
         someone = pool.id(("over", j))
         out += [[-q, someone] for q in over]
-        for counts in at_least.values():
-            need = counts[j + 1] if j + 1 < len(counts) else False
-            if need is not True:
-                out.append([-someone] + ([need] if need is not False else []))
+        out += [[-someone, counts[j + 1] if j + 1 < len(counts) else -true] for counts in at_least.values()]
 
 
 def solve_k(problem: Problem, k: int) -> dict[str, int] | None:
@@ -179,7 +170,6 @@ class Question:
     ("no", None); ``stop`` ends it at any time."""
 
     def __init__(self, problem: Problem, k: int, seconds: float) -> None:
-        self.k = k
         self.answer: tuple[str, dict[str, int] | None] | None = None
         self.finished = threading.Event()
         self._data = json.dumps(problem_to_dict(problem)).encode()
