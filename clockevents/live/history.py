@@ -24,7 +24,12 @@ async def last_seq(db: AsyncSession, name: str) -> int:
     return (await db.scalar(_LAST_SEQ, {"name": name})) or 0
 
 
-_LAST_SEQ = select(LiveChannel.last_seq).where(LiveChannel.name == bindparam("name"))
+# A channel's numbers are those of its stored messages (clockevents/live/storage.py): the last is
+# the highest, read from the unique index on (channel_id, seq).
+_LAST_SEQ = select(func.max(LiveMessage.seq)).where(
+    LiveMessage.channel_id
+    == select(LiveChannel.id).where(LiveChannel.name == bindparam("name")).scalar_subquery()
+)
 
 
 async def history(
@@ -121,7 +126,13 @@ def _recent_statement(kinds: tuple[tuple[str, bool], ...]) -> Select[Any]:
         )
     )
     return (
-        select(c.c.last_seq, ranked.c.type, ranked.c.seq, ranked.c.payload, ranked.c.created_at)
+        select(
+            select(func.coalesce(func.max(m.c.seq), 0)).where(m.c.channel_id == c.c.id).scalar_subquery(),
+            ranked.c.type,
+            ranked.c.seq,
+            ranked.c.payload,
+            ranked.c.created_at,
+        )
         .select_from(c.outerjoin(ranked, and_(ranked.c.channel_id == c.c.id, kept)))
         .where(c.c.name == bindparam("channel"))
         .order_by(ranked.c.seq)

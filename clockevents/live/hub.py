@@ -3,13 +3,14 @@
 Every stored message (chat, note, presence, announcement, question…) is written to the database
 before anyone sees it, so a client that reconnects with ``?after=SEQ`` misses nothing, also
 across a restart. Writes from all connections of a worker are grouped: a single writer task takes
-whatever is queued, raises each channel's counter and inserts the messages in one transaction,
+whatever is queued, numbers it and inserts the messages in one transaction,
 publishes them in sequence order, then wakes the senders. Under load that is one commit for many
 messages instead of one each, and no hop through the senders' tasks before a message goes out.
 
-Sequence numbers are per channel. The channel's counter row is locked (in id order, so two
-workers cannot deadlock) and raised in the same transaction that inserts the messages, so
-numbers grow in commit order whichever worker writes.
+Sequence numbers are per channel: a batch takes those after the channel's highest stored number,
+in the transaction that inserts the messages, and the unique index on (channel, seq) turns away a
+batch another worker numbered the same meanwhile (it is numbered again), so numbers grow in
+commit order whichever worker writes (``clockevents/live/storage.py``).
 
 The hub does not know how messages travel; ``publish`` (given by the web layer: Litestar
 channels, in memory or through Redis) sends encoded messages to a channel's subscribers.
@@ -47,7 +48,7 @@ IDLE_RECHECK = 30.0  # seconds: a connection idle this long goes back through th
 _FIND_CHANNEL = select(LiveChannel.id).where(LiveChannel.name == bindparam("name"))
 _CREATE_CHANNEL = {
     name: dialect.insert(LiveChannel)
-    .values(name=bindparam("name"), event_id=bindparam("event_id"), last_seq=0)
+    .values(name=bindparam("name"), event_id=bindparam("event_id"))
     .on_conflict_do_nothing(index_elements=[LiveChannel.name])
     .returning(LiveChannel.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))

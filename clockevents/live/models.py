@@ -1,4 +1,4 @@
-"""The live event's records: channels with their sequence numbers, stored messages, room notes,
+"""The live event's records: channels, their stored and numbered messages, room notes,
 attendance intervals, and workshops."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from clockevents.db import Base, TimestampMixin, utcnow
 
 
 class LiveChannel(Base):
-    """A live channel ("event:3", "meeting:77", "workshop:5") and the last sequence number it gave.
+    """A live channel ("event:3", "meeting:77", "workshop:5").
 
-    The counter row is locked and raised in the same transaction that stores the messages, so
-    numbers of one channel grow in commit order whichever worker writes.
+    Its messages are numbered 1, 2, 3… in the order they are stored, whichever worker writes: a
+    batch takes the numbers after the highest stored one, and the unique index on (channel_id,
+    seq) turns away a batch that another worker numbered the same (clockevents/live/storage.py).
     """
 
     __tablename__ = "live_channels"
@@ -24,7 +25,6 @@ class LiveChannel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    last_seq: Mapped[int] = mapped_column(default=0)
 
 
 class LiveMessage(Base):

@@ -25,7 +25,7 @@ from tests.integration.followup.conftest import Scene, attend
 async def _history(db: AsyncSession, scene: Scene) -> dict[str, Any]:
     """Give the a-b meeting a past: chat, outcomes, a task with comments, a survey answer."""
     await make_opportunity(db, scene.a, title="Graphene coatings")
-    channel = LiveChannel(name=f"meeting:{scene.meeting.id}", event_id=scene.event.id, last_seq=3)
+    channel = LiveChannel(name=f"meeting:{scene.meeting.id}", event_id=scene.event.id)
     db.add(channel)
     await db.flush()
     for seq, who, text in ((1, scene.a, "Hello Bruno"), (2, scene.b, "Hi Anna"), (3, scene.a, "Bye")):

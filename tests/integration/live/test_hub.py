@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from clockevents.db import create_engine, create_session_factory
 from clockevents.live.hub import LiveHub
 from clockevents.live.messages import decode
-from clockevents.live.models import LiveChannel
+from clockevents.live.models import LiveChannel, LiveMessage
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room
 
@@ -187,9 +187,7 @@ async def test_a_channel_another_worker_creates_while_this_one_looks_is_found_no
     try:
         async with other.connect() as rival:
             # The other worker has inserted the channel and not committed yet.
-            await rival.execute(
-                insert(LiveChannel).values(name="meeting:held", event_id=room.event.id, last_seq=0)
-            )
+            await rival.execute(insert(LiveChannel).values(name="meeting:held", event_id=room.event.id))
             asking = asyncio.create_task(hub.channel_id("meeting:held", room.event.id))
             await asyncio.sleep(0.3)
             assert not asking.done()  # the name is taken by a transaction still open: it waits
@@ -202,3 +200,92 @@ async def test_a_channel_another_worker_creates_while_this_one_looks_is_found_no
     assert (await db.scalars(select(LiveChannel.id).where(LiveChannel.name == "meeting:held"))).all() == [
         found
     ]
+
+
+async def test_two_workers_posting_to_the_same_channels_at_once_number_each_message_once(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    # Each worker numbers after the highest stored number; when both take the same one, the
+    # unique index turns the second batch away and it is numbered again.
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    hubs = [LiveHub(create_session_factory(engine)) for engine in engines]
+    names = ["meeting:shared0", "meeting:shared1", "meeting:shared2"]
+    for hub in hubs:
+        await hub.start()
+    try:
+        posts = [
+            hubs[w].post(names[i % 3], room.event.id, "chat", {"text": f"w{w}-{i}"})
+            for i in range(60)
+            for w in (0, 1)
+        ]
+        answers = await asyncio.gather(*posts)
+    finally:
+        for hub in hubs:
+            await hub.stop()
+        for engine in engines:
+            await engine.dispose()
+
+    for k, name in enumerate(names):
+        mine = [answer for j, answer in enumerate(answers) if (j // 2) % 3 == k]
+        assert sorted(m["seq"] for m in mine) == list(range(1, 41))
+        stored = await hubs[0].history(db, name)
+        assert [m["seq"] for m in stored] == list(range(1, 41))
+        assert sorted(m["text"] for m in stored) == sorted(m["text"] for m in mine)
+        assert await hubs[0].last_seq(db, name) == 40
+
+
+async def test_numbers_go_on_after_the_highest_stored_message(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    # Channels from before numbers were read from the messages, and messages stored by any other
+    # path, are numbered on from what is there.
+    channel = LiveChannel(name="meeting:old", event_id=room.event.id)
+    db.add(channel)
+    await db.flush()
+    for seq in (1, 2, 7):
+        db.add(LiveMessage(channel_id=channel.id, seq=seq, type="chat", payload={"text": str(seq)}))
+    await db.commit()
+    engine = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    await hub.start()
+    try:
+        answers = [await hub.post("meeting:old", room.event.id, "chat", {"text": t}) for t in ("a", "b")]
+        assert await hub.last_seq(db, "meeting:old") == 9
+    finally:
+        await hub.stop()
+        await engine.dispose()
+    assert [m["seq"] for m in answers] == [8, 9]
+    assert await hub.last_seq(db, "meeting:empty") == 0
+
+
+async def test_a_batch_numbered_like_another_workers_uncommitted_one_takes_the_next_number(
+    settings: Settings, room: Room
+) -> None:
+    # The other worker has stored seq 1 and not committed yet: this worker's batch reads 0 as
+    # the highest number, waits for the other transaction (PostgreSQL: on the unique index;
+    # SQLite: for the write lock), and once it commits is stored as 2, not as a second 1.
+    engine = create_engine(settings.database_url)
+    other = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    await hub.start()
+    try:
+        channel_id = await hub.channel_id("meeting:raced", room.event.id)
+        async with other.connect() as rival:
+            await rival.execute(
+                insert(LiveMessage).values(
+                    channel_id=channel_id, seq=1, type="chat", payload={"text": "theirs"}, user_id=None
+                )
+            )
+            mine = asyncio.create_task(hub.post("meeting:raced", room.event.id, "chat", {"text": "mine"}))
+            await asyncio.sleep(0.3)
+            assert not mine.done()
+            await rival.commit()
+        answer = await asyncio.wait_for(mine, 10)
+        async with create_session_factory(engine)() as check:
+            stored = await hub.history(check, "meeting:raced")
+    finally:
+        await hub.stop()
+        await engine.dispose()
+        await other.dispose()
+    assert answer["seq"] == 2
+    assert [(m["seq"], m["text"]) for m in stored] == [(1, "theirs"), (2, "mine")]

@@ -48,7 +48,7 @@ async def test_a_batch_waits_for_a_lock_whose_holder_needs_the_event_loop(
         # A request's transaction holds the write lock; its commit goes through the async
         # driver's thread and back through this event loop.
         async with engine.connect() as holder:
-            await holder.execute(text("UPDATE live_channels SET last_seq = last_seq"))
+            await holder.execute(text("UPDATE live_channels SET name = name"))
             waiting = asyncio.create_task(hub.post("meeting:a", event_id, "chat", {"text": "during"}))
             await asyncio.sleep(0.3)
             assert not waiting.done()  # not stored while the lock is held...
