@@ -8,7 +8,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Model, add_hint
+from scheduler.model import Model, add_busy_capacity, add_hint
 from scheduler.problem import check_solution
 from scheduler.runner import run
 from scheduler.shared import Shared, stand_aside
@@ -117,6 +117,8 @@ def improve(model: Model, shared: Shared, deadline: float, workers: int, seed: b
             if shared.done.is_set() or until - time.monotonic() <= 0.05:
                 break
             cp = model.cp.clone()
+            if core:
+                add_busy_capacity(model, cp)
             cp.minimize(model.total_breaks)
             with shared.lock:
                 best = shared.best or hint

@@ -10,7 +10,14 @@ participant and slot (at most one meeting there), the capacity per slot, precede
 each participant and slot a "gap" literal that holds exactly when an idle run starts there with a
 meeting before and after; at most k gap literals are true, and the break-spread rule compares
 each participant's count of them in unary. Implied, and what makes it fast: each participant is
-busy in exactly as many slots as they have meetings.
+busy in exactly as many slots as they have meetings; and no more than twice `capacity` people are
+busy in one slot. The second settles where the tables run short (tic-13crafc.fixed020-Forb:
+"5 breaks?" no in 3-20 s and "6?" yes in 2 s, neither answered in 100 s without it;
+tic-13crafc.prec15 "3?" no in 12-30 s; ticf-14crafa.prec15 "0?" yes in 33-50 s against 85-89 s).
+Its encoding matters: as a sequential counter (or a totalizer, or a cardinality network) it
+proved fastest but slowed the search for schedules that exist (forum-13crafc.forb0007 "1 break?"
+yes in 9.5 s without it, no answer in 100 s with it); the modulo totalizer keeps both: 9.5 s
+there, and the proofs take up to twice as long as with the counter.
 
 The solver runs in a child process (``python -m scheduler.sat K`` with the problem on stdin),
 which the caller can stop at its deadline; CaDiCaL cannot be interrupted from a thread.
@@ -81,6 +88,7 @@ def encode(problem: Problem, k: int) -> Encoding:
         for s in range(slots):
             out += _at_most([v for (_, t), v in x.items() if t == s], problem.capacity, pool)
     gaps: dict[str, list[int]] = {}
+    column: dict[int, list[int]] = {s: [] for s in range(slots)}  # who may be busy in each slot
     for p, mine in meetings_of(problem).items():
         busy: list[int | None] = []
         for s in range(slots):
@@ -93,10 +101,17 @@ def encode(problem: Problem, k: int) -> Encoding:
             out += [[-h, b] for h in here]
             out += _at_most(here, 1, pool)
             busy.append(b)
+            column[s].append(b)
         present = [b for b in busy if b is not None]
         if mine and len(present) > len(mine):  # implied: busy in exactly as many slots as meetings
             out += CardEnc.equals(present, len(mine), vpool=pool, encoding=EncType.totalizer).clauses
         gaps[p] = _gaps(p, busy, pool, out)
+    if problem.capacity is not None:  # implied: at most twice `capacity` people busy in a slot
+        for s in range(slots):
+            if len(column[s]) > 2 * problem.capacity:
+                out += CardEnc.atmost(
+                    column[s], 2 * problem.capacity, vpool=pool, encoding=EncType.kmtotalizer
+                ).clauses
     out += _at_most([g for mine in gaps.values() for g in mine], k, pool)
     if problem.rules.break_spread is not None:
         _spread(gaps, problem.rules.break_spread, pool, out)
