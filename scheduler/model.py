@@ -169,10 +169,10 @@ def add_busy_capacity(model: Model, cp: cp_model.CpModel) -> None:
     at once that where the tables are nearly all taken somebody must sit idle between meetings
     (tic-13crafc.fixed020-Forb, 180 meetings for 190 tables: optimum 6 proven in 11 s on one
     worker, where the bound stayed at 3 for a minute; forum-13crafb.forb0003: 5 proven in 53 s).
-    In the model itself, for every search, it cost more than it gave: plain branching found
-    worse schedules (ticf-13crafb.original: 5-6 breaks in a minute for an optimum of 3) and
-    proofs that had taken seconds went unfinished (tic-13crafc.original). As an equality with
-    twice the meetings placed in the slot it did not help core-guided search either.
+    A benchmark run with the rows in the model for every search (and in the SAT question as a
+    sequential counter) lost cases that took 10-40 s before (tic-13crafc.original at spreads 1
+    and 2), so only the core-guided solves, where they were measured to help, get them. As an
+    equality with twice the meetings placed in the slot they did not help core-guided search.
     """
     capacity = model.problem.capacity
     if capacity is None:
