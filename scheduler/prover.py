@@ -219,8 +219,9 @@ def _ask_each(
             clean.add(p)
         return out.status
 
-    if threads > 1:
-        shared.hold.set()
+    held = threads > 1
+    if held:
+        shared.take_hold()
     try:
         with ThreadPoolExecutor(max(1, threads)) as pool:
             for seconds in EACH_BUDGETS:
@@ -233,7 +234,8 @@ def _ask_each(
                 if not pending:
                     return True
     finally:
-        shared.hold.clear()
+        if held:
+            shared.release_hold()
     return None
 
 

@@ -19,8 +19,13 @@ proved fastest but slowed the search for schedules that exist (forum-13crafc.for
 yes in 9.5 s without it, no answer in 100 s with it); the modulo totalizer keeps both: 9.5 s
 there, and the proofs take up to twice as long as with the counter.
 
-The solver runs in a child process (``python -m scheduler.sat K`` with the problem on stdin),
-which the caller can stop at its deadline; CaDiCaL cannot be interrupted from a thread.
+The questions for k, k + 1, ... are asked of one solver, the limit on breaks as an assumption on
+a counter's output, so that what it learnt refuting k serves k + 1. The solver runs in a child
+process (``python -m scheduler.sat K SECONDS UPTO`` with the problem on stdin; a JSON line per
+bound refuted, then the answer), which the caller can stop at its deadline; CaDiCaL cannot be
+interrupted from a thread. The child runs at a lower priority beside CP-SAT's two searches; once
+CP-SAT has moved neither the bound nor the best schedule for a few seconds, the improver stands
+aside and the question has a core to itself.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pysat.card import CardEnc, EncType
 from pysat.formula import IDPool
@@ -44,16 +50,26 @@ from scheduler.model import meeting_domains, meetings_of
 from scheduler.problem import Problem, breaks_by_participant, check_solution
 from scheduler.shared import Shared
 
-# The question waits this long for CP-SAT, which settles most cases sooner on its own, and
-# then takes a core of its own (on two cores, a third of each): the stalled cases gain far more.
+# The question waits this long for CP-SAT, which settles most cases sooner on its own, and then
+# runs beside it at a lower priority (on two cores, about a third of one)...
 ASK_AFTER = 3.0
 NICE = 5
+# ...until neither the bound nor the best schedule has moved for this long: then the improver
+# stands aside and the question has its core (ticf-14crafa.prec15: 0 breaks in 50 s, missed
+# before; tic-13crafc.prec15: 29 s against 44 s).
+HOLD_AFTER = 5.0
+# The improver has this share of the time back at the end, so that where nothing is proven the
+# schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks instead of 10).
+HOLD_LAST_SHARE = 0.15
+# Without a schedule to beat, one solver asks this far above the bound.
+UPWARD = 8
 
 
 @dataclass
 class Encoding:
     clauses: list[list[int]]
     slot_of: dict[int, tuple[int, int]]  # literal -> (meeting index, slot)
+    at_least: list[int]  # at_least[j - 1] is implied by j breaks or more (j = 1 .. upto + 1)
 
 
 def _at_most(lits: list[int], k: int, pool: IDPool) -> list[list[int]]:
@@ -65,9 +81,10 @@ def _at_most(lits: list[int], k: int, pool: IDPool) -> list[list[int]]:
     return CardEnc.atmost(lits, k, vpool=pool, encoding=kind).clauses
 
 
-def encode(problem: Problem, k: int) -> Encoding:
-    """Clauses satisfiable exactly by the schedules that place every meeting, keep every hard
-    rule and hold at most `k` breaks in all."""
+def encode(problem: Problem, upto: int) -> Encoding:
+    """Clauses satisfiable exactly by the schedules that place every meeting and keep every hard
+    rule; the limit on breaks is left to assumptions: with ``Encoding.at_least[k]`` false, the
+    schedules with at most k breaks (k up to `upto`) remain."""
     pool = IDPool()
     out: list[list[int]] = []
     slots = problem.slots
@@ -112,10 +129,28 @@ def encode(problem: Problem, k: int) -> Encoding:
                 out += CardEnc.atmost(
                     column[s], 2 * problem.capacity, vpool=pool, encoding=EncType.kmtotalizer
                 ).clauses
-    out += _at_most([g for mine in gaps.values() for g in mine], k, pool)
+    every = [g for mine in gaps.values() for g in mine]
+    at_least = _counter(every, min(len(every), upto + 1), pool, out)
     if problem.rules.break_spread is not None:
         _spread(gaps, problem.rules.break_spread, pool, out)
-    return Encoding(out, {v: key for key, v in x.items()})
+    return Encoding(out, {v: key for key, v in x.items()}, at_least)
+
+
+def _counter(lits: list[int], upto: int, pool: IDPool, out: list[list[int]]) -> list[int]:
+    """A sequential counter whose outputs are implied by the count: out[j - 1] is true whenever at
+    least j of `lits` are (j = 1 .. upto). Assuming an output false caps the count below it."""
+    prev: list[int] = []  # prev[j - 1]: at least j among the literals counted so far
+    for i, x in enumerate(lits):
+        cur = [pool.id(("sum", i, j)) for j in range(1, min(upto, i + 1) + 1)]
+        for j, v in enumerate(cur, start=1):
+            if j <= len(prev):
+                out.append([-prev[j - 1], v])
+            if j == 1:
+                out.append([-x, v])
+            else:
+                out.append([-x, -prev[j - 2], v])
+        prev = cur
+    return prev
 
 
 def _gaps(p: str, busy: list[int | None], pool: IDPool, out: list[list[int]]) -> list[int]:
@@ -171,37 +206,67 @@ def _spread(gaps: dict[str, list[int]], spread: int, pool: IDPool, out: list[lis
 
 def solve_k(problem: Problem, k: int) -> dict[str, int] | None:
     """A schedule with at most `k` breaks (meeting id -> slot), or None when there is none."""
-    encoding = encode(problem, k)
+    return solve_upward(problem, k, k, lambda _: None)[1]
+
+
+def solve_upward(
+    problem: Problem, k: int, upto: int, refuted: Callable[[int], None]
+) -> tuple[str, dict[str, int] | None]:
+    """Ask "at most k breaks?" for k, k + 1, ... up to `upto` in one solver, each "no" told to
+    `refuted` and its learnt clauses kept for the next question. ("yes", the first schedule
+    found, with at most that many breaks), ("no", None) when there is none up to `upto`, or
+    ("none", None) when there is no schedule at all."""
+    encoding = encode(problem, upto)
     with Solver(name="cadical195", bootstrap_with=encoding.clauses) as solver:
-        if not solver.solve():
-            return None
-        model = solver.get_model() or []
-    chosen = [encoding.slot_of[v] for v in model if v > 0 and v in encoding.slot_of]
-    return {problem.meetings[i].id: s for i, s in chosen}
+        while k <= upto:
+            assume = [-encoding.at_least[k]] if k < len(encoding.at_least) else []
+            if solver.solve(assumptions=assume):
+                model = solver.get_model() or []
+                chosen = [encoding.slot_of[v] for v in model if v > 0 and v in encoding.slot_of]
+                return "yes", {problem.meetings[i].id: s for i, s in chosen}
+            if not assume:
+                return "none", None  # unsatisfiable without any limit on breaks
+            refuted(k)
+            k += 1
+    return "no", None
 
 
 class Question:
-    """`solve_k` in a child process: ``answer`` is None while it runs, then ("yes", schedule) or
-    ("no", None); ``stop`` ends it at any time."""
+    """`solve_upward` in a child process: ``refuted`` is the highest k refuted so far (-1 before
+    any), ``asking`` the k being asked, ``answer`` None while it runs, then what `solve_upward`
+    returned; ``stop`` ends it at any time."""
 
-    def __init__(self, problem: Problem, k: int, seconds: float) -> None:
+    def __init__(self, problem: Problem, k: int, upto: int, seconds: float) -> None:
         self.answer: tuple[str, dict[str, int] | None] | None = None
+        self.start, self.refuted = k, -1
         self.finished = threading.Event()
         self._data = json.dumps(problem_to_dict(problem)).encode()
         self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no outside input
-            [sys.executable, "-m", "scheduler.sat", str(k), str(max(1, math.ceil(seconds)))],
+            [sys.executable, "-m", "scheduler.sat", str(k), str(max(1, math.ceil(seconds))), str(upto)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
         threading.Thread(target=self._talk, name=f"sat-{k}", daemon=True).start()
 
+    @property
+    def asking(self) -> int:
+        return max(self.start, self.refuted + 1)
+
     def _talk(self) -> None:
         try:
-            out, _ = self._child.communicate(self._data)
-            if self._child.returncode == 0:
-                reply = json.loads(out)
-                self.answer = ("yes", reply["schedule"]) if reply["sat"] else ("no", None)
+            stdin, stdout = self._child.stdin, self._child.stdout
+            if stdin is None or stdout is None:  # never with PIPE: for the type checker
+                return
+            stdin.write(self._data)
+            stdin.close()
+            for line in stdout:
+                reply = json.loads(line)
+                if "no" in reply:
+                    self.refuted = int(reply["no"])
+                else:
+                    self.answer = (reply["verdict"], reply["schedule"])
+            self._child.wait()
         except (OSError, ValueError, KeyError):  # stopped, or no answer: the search goes on without
             pass
         finally:
@@ -214,53 +279,87 @@ class Question:
 
 
 def search(problem: Problem, shared: Shared, deadline: float) -> None:
-    """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and again at
-    each higher bound, until the answer is proven or time runs out."""
+    """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and on at each
+    higher bound in the same solver, until the answer is proven or time runs out. Once neither
+    the bound nor the best schedule has moved for HOLD_AFTER seconds, the improver stands aside
+    (scheduler.improver) and the question has its core, but for the last seconds and where
+    meetings are fixed."""
     if shared.done.wait(ASK_AFTER):
         return
     weight = sum(m.weight for m in problem.meetings)
+    last = HOLD_LAST_SHARE * (deadline - shared.started)
+    # With fixed meetings the improver's core-guided search is what proves the optimum
+    # (scheduler.improver): it keeps its core (tic-13crafc.fixed040-Forb: 28 s instead of 15 s).
+    may_hold = not any(m.fixed_slot is not None for m in problem.meetings)
     while not shared.done.is_set() and shared.left(deadline) > 0.5:
         with shared.lock:
             k = shared.lower
             if shared.best is not None and shared.best_breaks <= k:
                 return
+            upto = shared.best_breaks - 1 if shared.best is not None else k + UPWARD
+            state = (shared.best_breaks, shared.lower)
         try:
-            question = Question(problem, k, shared.left(deadline))
+            question = Question(problem, k, upto, shared.left(deadline))
         except OSError:  # no process to be had: CP-SAT goes on alone
             return
-        raised = False
+        held = False
+        quiet_since = time.monotonic()
         try:
             while not question.finished.wait(0.05):
+                if question.refuted >= 0:
+                    shared.raise_lower(question.refuted + 1)
                 with shared.lock:
-                    raised = shared.lower > k
-                if raised or shared.done.is_set() or shared.left(deadline) <= 0:
-                    break
+                    lower, now = shared.lower, (shared.best_breaks, shared.lower)
+                if question.asking < lower or shared.done.is_set() or shared.left(deadline) <= 0:
+                    break  # a higher bound was proven meanwhile: ask from there
+                if now != state:
+                    state, quiet_since = now, time.monotonic()
+                late = shared.left(deadline) <= last
+                if may_hold and not held and not late and time.monotonic() - quiet_since >= HOLD_AFTER:
+                    shared.take_hold()
+                    held = True
+                elif held and late:
+                    shared.release_hold()
+                    held = False
         finally:
+            if held:
+                shared.release_hold()
             question.stop()
-        if question.answer is None:
-            if raised:
-                continue  # stopped for a higher bound: ask about that one
-            return  # the end, or the child failed: CP-SAT goes on alone
-        verdict, schedule = question.answer
-        if verdict == "no":
-            shared.raise_lower(k + 1)
-        elif schedule is not None and not check_solution(problem, schedule):
-            shared.offer(schedule, sum(breaks_by_participant(problem, schedule).values()), weight)
-        else:  # a schedule that breaks a rule would be a bug here: leave it to CP-SAT
-            return
+        _take(problem, shared, question, weight)
+        with shared.lock:
+            if shared.lower <= k and (shared.best is None or shared.best_breaks - 1 >= upto):
+                return  # nothing learnt: the end, or the child failed; CP-SAT goes on alone
+
+
+def _take(problem: Problem, shared: Shared, question: Question, weight: int) -> None:
+    """Hand on what a finished question found: a schedule (checked), or a bound."""
+    if question.refuted >= 0:
+        shared.raise_lower(question.refuted + 1)
+    if question.answer is None:
+        return
+    verdict, schedule = question.answer
+    if verdict == "none":
+        shared.mark_infeasible()
+    if schedule is None:
+        return
+    if not check_solution(problem, schedule):  # a schedule breaking a rule would be a bug here
+        shared.offer(schedule, sum(breaks_by_participant(problem, schedule).values()), weight)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not all(arg.isdigit() for arg in argv):
-        print("usage: python -m scheduler.sat K SECONDS < PROBLEM.json", file=sys.stderr)
+    if len(argv) != 3 or not all(arg.isdigit() for arg in argv):
+        print("usage: python -m scheduler.sat K SECONDS UPTO < PROBLEM.json", file=sys.stderr)
         return 2
     # Gone after SECONDS even if whoever asked is gone too and cannot stop it.
     signal.alarm(int(argv[1]))
     os.nice(NICE)
     problem = problem_from_dict(json.load(sys.stdin))
-    schedule = solve_k(problem, int(argv[0]))
-    reply: dict[str, Any] = {"sat": schedule is not None, "schedule": schedule}
-    json.dump(reply, sys.stdout)
+
+    def refuted(k: int) -> None:
+        print(json.dumps({"no": k}), flush=True)
+
+    verdict, schedule = solve_upward(problem, int(argv[0]), int(argv[2]), refuted)
+    print(json.dumps({"verdict": verdict, "schedule": schedule}), flush=True)
     return 0
 
 

@@ -23,9 +23,11 @@ class Shared:
         self.done = threading.Event()  # set when the answer is proven or the caller stopped us
         self.step = threading.Event()  # set when the prover's current question is already settled
         self.step_k = -1
-        # Set while the prover runs one question per thread: the improver then stands aside
-        # (scheduler.improver), its search stopped until the event is cleared.
+        # Set while the prover runs one question per thread, or the SAT question (scheduler.sat)
+        # has the improver's core: the improver then stands aside (scheduler.improver), its
+        # search stopped until every taker has released it (take_hold, release_hold).
         self.hold = threading.Event()
+        self._holders = 0
         if stop is not None:
             threading.Thread(target=self._follow, args=(stop,), daemon=True).start()
 
@@ -67,6 +69,19 @@ class Shared:
                 if self.best_breaks <= self.lower:
                     self.done.set()
 
+    def take_hold(self) -> None:
+        """Ask the improver to stand aside until every taker has released the hold."""
+        with self.lock:
+            self._holders += 1
+            self.hold.set()
+
+    def release_hold(self) -> None:
+        with self.lock:
+            self._holders -= 1
+            if self._holders <= 0:
+                self._holders = 0
+                self.hold.clear()
+
     def mark_infeasible(self) -> None:
         with self.lock:
             self.infeasible = True
@@ -77,7 +92,7 @@ class Shared:
 
 
 def stand_aside(shared: Shared, deadline: float) -> None:
-    """Wait while the prover holds every thread (or until the search is over or out of time)."""
+    """Wait while the hold is taken (or until the search is over or out of time)."""
     while shared.hold.is_set() and not shared.done.is_set() and shared.left(deadline) > 0:
         shared.done.wait(min(0.05, max(0.0, shared.left(deadline))))
 

@@ -9,7 +9,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 
 from scheduler.problem import Problem, Rules, breaks_by_participant, check_solution
-from scheduler.sat import Question, search, solve_k
+from scheduler.sat import Question, search, solve_k, solve_upward
 from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive, make
 from tests.unit.scheduler.test_solve import tiny_problems
@@ -36,6 +36,27 @@ def test_a_schedule_with_at_most_k_breaks_exactly_when_brute_force_finds_one(pro
             assert sum(breaks_by_participant(problem, schedule).values()) <= k
 
 
+@FAST
+@given(tiny_problems(max_meetings=5))
+def test_asked_upward_in_one_solver_each_no_and_the_yes_agree_with_brute_force(problem):
+    problem = _place_all(problem)
+    best = exhaustive(problem)
+    for start in range(3):
+        refuted: list[int] = []
+        verdict, schedule = solve_upward(problem, start, 3, refuted.append)
+        least = 4 if best is None else max(start, best[1])
+        if best is None:
+            # No schedule at all: shown once no limit on breaks is left to blame.
+            assert verdict in ("no", "none") and schedule is None
+            assert refuted == list(range(start, start + len(refuted)))
+        elif least > 3:
+            assert (verdict, schedule, refuted) == ("no", None, list(range(start, 4)))
+        else:
+            assert refuted == list(range(start, least))
+            assert verdict == "yes" and schedule is not None and check_solution(problem, schedule) == []
+            assert sum(breaks_by_participant(problem, schedule).values()) <= least
+
+
 def test_the_spread_rule_is_kept_and_can_cost_breaks():
     # At best one participant breaks; with spread 0 all four must, one break each.
     pairs = [("a", "d"), ("d", "c"), ("c", "a"), ("a", "b"), ("d", "b")]
@@ -53,10 +74,14 @@ def test_the_spread_rule_is_kept_and_can_cost_breaks():
 
 def test_the_question_in_a_child_process_answers_yes_and_no():
     problem = make(3, [("a", "b"), ("a", "c")], unavailable={"a": {1}}, rules=Rules(schedule_all=True))
-    no = Question(problem, 0, 30)
-    yes = Question(problem, 1, 30)
-    assert no.finished.wait(30) and yes.finished.wait(30)
-    assert no.answer == ("no", None)
+    no = Question(problem, 0, 0, 30)
+    yes = Question(problem, 1, 1, 30)
+    upward = Question(problem, 0, 3, 30)
+    assert no.finished.wait(30) and yes.finished.wait(30) and upward.finished.wait(30)
+    assert no.answer == ("no", None) and no.refuted == 0
+    assert (
+        upward.refuted == 0 and upward.asking == 1 and upward.answer is not None and upward.answer[0] == "yes"
+    )
     assert yes.answer is not None and yes.answer[0] == "yes"
     assert yes.answer[1] is not None and sorted(yes.answer[1].values()) == [0, 2]
 
@@ -64,7 +89,7 @@ def test_the_question_in_a_child_process_answers_yes_and_no():
 def test_a_question_stopped_early_gives_no_answer():
     # Ten meetings of one participant in nine slots: no schedule, and no quick "no" either.
     problem = make(9, [("a", f"p{i}") for i in range(10)], rules=Rules(schedule_all=True))
-    question = Question(problem, 0, 30)
+    question = Question(problem, 0, 3, 30)
     question.stop()
     assert question.finished.is_set()
     assert question.answer is None
@@ -82,3 +107,32 @@ def test_beside_the_search_a_no_raises_the_bound_and_a_yes_ends_it(monkeypatch):
     assert shared.lower == 1  # "no schedule without a break" proved the bound
     assert shared.best is not None and shared.best_breaks == 1
     assert check_solution(problem, shared.best) == []
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(tiny_problems(max_meetings=5))
+def test_the_question_with_the_improvers_core_ends_at_the_optimum_and_never_above_it(monkeypatch, problem):
+    monkeypatch.setattr("scheduler.sat.ASK_AFTER", 0.0)
+    monkeypatch.setattr("scheduler.sat.HOLD_AFTER", 0.0)
+    problem = _place_all(problem)
+    best = exhaustive(problem)
+    shared = Shared(time.monotonic(), 0, None, None)
+    held: list[bool] = []
+    asking = threading.Thread(target=search, args=(problem, shared, time.monotonic() + 30))
+    asking.start()
+    while asking.is_alive():  # the child takes longer to start than the first look at the clock
+        held.append(shared.hold.is_set())
+        asking.join(0.01)
+    # The improver stood aside, unless meetings are fixed: then its search is the prover.
+    assert any(held) == all(m.fixed_slot is None for m in problem.meetings)
+    assert not shared.hold.is_set()  # and is let back
+    if best is None:
+        assert shared.best is None and shared.infeasible
+    else:
+        assert shared.best is not None and check_solution(problem, shared.best) == []
+        assert shared.best_breaks == best[1]
+        assert shared.lower <= best[1]
