@@ -55,11 +55,12 @@ from scheduler.shared import Shared
 ASK_AFTER = 3.0
 NICE = 5
 # ...until neither the bound nor the best schedule has moved for this long: then the improver
-# stands aside and the question has its core (ticf-14crafa.prec15: 0 breaks in 50 s, missed
-# before; tic-13crafc.prec15: 29 s against 44 s).
+# stands aside and the question has its core (ticf-14crafa.prec15: 0 breaks in 47-50 s, missed
+# before; tic-13crafc.prec15: 29-31 s against 44 s).
 HOLD_AFTER = 5.0
 # The improver has this share of the time back at the end, so that where nothing is proven the
-# schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks instead of 10).
+# schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks kept without it, 14
+# with it, 10 when the improver never stood aside).
 HOLD_LAST_SHARE = 0.15
 # Without a schedule to beat, one solver asks this far above the bound.
 UPWARD = 8
