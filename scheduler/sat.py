@@ -58,12 +58,14 @@ NICE = 5
 # stands aside and the question has its core (ticf-14crafa.prec15: 0 breaks in 47-50 s, missed
 # before; tic-13crafc.prec15: 29-31 s against 44 s).
 HOLD_AFTER = 5.0
-# The improver has this share of the time back at the end, so that where nothing is proven the
-# schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks kept without it, 14
+# The improver has this share of the time back at the end (unless a bound fell while the question
+# had its core), so that where nothing is proven the schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks kept without it, 14
 # with it, 10 when the improver never stood aside).
 HOLD_LAST_SHARE = 0.15
-# Without a schedule to beat, one solver asks this far above the bound.
-UPWARD = 8
+# One solver asks at most this far above the bound (and not as far as the best schedule): the
+# counter's size tells, forum-13crafb.forb0003 "4 breaks?" no in 29 s with room for one more
+# question, 39-42 s with room for five.
+UPWARD = 1
 
 
 @dataclass
@@ -297,13 +299,14 @@ def search(problem: Problem, shared: Shared, deadline: float) -> None:
             k = shared.lower
             if shared.best is not None and shared.best_breaks <= k:
                 return
-            upto = shared.best_breaks - 1 if shared.best is not None else k + UPWARD
+            upto = min(k + UPWARD, shared.best_breaks - 1) if shared.best is not None else k + UPWARD
             state = (shared.best_breaks, shared.lower)
         try:
             question = Question(problem, k, upto, shared.left(deadline))
         except OSError:  # no process to be had: CP-SAT goes on alone
             return
         held = False
+        held_at = -1  # what the question had refuted when it took the hold
         quiet_since = time.monotonic()
         try:
             while not question.finished.wait(0.05):
@@ -318,8 +321,9 @@ def search(problem: Problem, shared: Shared, deadline: float) -> None:
                 late = shared.left(deadline) <= last
                 if may_hold and not held and not late and time.monotonic() - quiet_since >= HOLD_AFTER:
                     shared.take_hold()
-                    held = True
-                elif held and late:
+                    held, held_at = True, question.refuted
+                elif held and late and question.refuted == held_at:
+                    # Unless a bound fell meanwhile: the next answer, due soon, is the optimum.
                     shared.release_hold()
                     held = False
         finally:
