@@ -19,8 +19,8 @@ proved fastest but slowed the search for schedules that exist (forum-13crafc.for
 yes in 9.5 s without it, no answer in 100 s with it); the modulo totalizer keeps both: 9.5 s
 there, and the proofs take up to twice as long as with the counter.
 
-The questions for k, k + 1, ... are asked of one solver, the limit on breaks as an assumption on
-a counter's output, so that what it learnt refuting k serves k + 1. The solver runs in a child
+The questions for k and k + 1 are asked of one solver, the limit on breaks as an assumption on a
+counter's output, so that what it learnt refuting k serves k + 1. The solver runs in a child
 process (``python -m scheduler.sat K SECONDS UPTO`` with the problem on stdin; a JSON line per
 bound refuted, then the answer), which the caller can stop at its deadline; CaDiCaL cannot be
 interrupted from a thread. The child runs at a lower priority beside CP-SAT's two searches; once
@@ -282,8 +282,9 @@ class Question:
 
 
 def search(problem: Problem, shared: Shared, deadline: float) -> None:
-    """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and on at each
-    higher bound in the same solver, until the answer is proven or time runs out. Once neither
+    """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and at the next
+    bound in the same solver, then again from the bound reached, until the answer is proven or
+    time runs out. Once neither
     the bound nor the best schedule has moved for HOLD_AFTER seconds, the improver stands aside
     (scheduler.improver) and the question has its core, but for the last seconds and where
     meetings are fixed."""
