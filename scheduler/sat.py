@@ -284,10 +284,10 @@ class Question:
 def search(problem: Problem, shared: Shared, deadline: float) -> None:
     """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and at the next
     bound in the same solver, then again from the bound reached, until the answer is proven or
-    time runs out. Once neither
-    the bound nor the best schedule has moved for HOLD_AFTER seconds, the improver stands aside
-    (scheduler.improver) and the question has its core, but for the last seconds and where
-    meetings are fixed."""
+    time runs out. Once neither the bound nor the best schedule has moved for HOLD_AFTER seconds,
+    the improver stands aside (scheduler.improver) and the question has its core: not where
+    meetings are fixed, and not in the last HOLD_LAST_SHARE of the time unless the question
+    refuted a bound while it had the core."""
     if shared.done.wait(ASK_AFTER):
         return
     weight = sum(m.weight for m in problem.meetings)
