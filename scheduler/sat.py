@@ -19,11 +19,12 @@ proved fastest but slowed the search for schedules that exist (forum-13crafc.for
 yes in 9.5 s without it, no answer in 100 s with it); the modulo totalizer keeps both: 9.5 s
 there, and the proofs take up to twice as long as with the counter.
 
-The questions for k and k + 1 are asked of one solver, the limit on breaks as an assumption on a
-counter's output, so that what it learnt refuting k serves k + 1. The solver runs in a child
+The questions for k + 1 and then k are asked of one solver, the limit on breaks as an assumption
+on a counter's output, so that what it learnt on one serves the other: the higher first, whose
+schedule, when there is one, is handed on at once (`solve_window`). The solver runs in a child
 process (``python -m scheduler.sat K SECONDS UPTO`` with the problem on stdin; a JSON line per
-bound refuted, then the answer), which the caller can stop at its deadline; CaDiCaL cannot be
-interrupted from a thread. The child runs at a lower priority beside CP-SAT's two searches; once
+bound refuted and for the schedule found first, then the answer), which the caller can stop at its
+deadline; CaDiCaL cannot be interrupted from a thread. The child runs at a lower priority beside CP-SAT's two searches; once
 CP-SAT has moved neither the bound nor the best schedule for a few seconds, the improver stands
 aside and the question has a core to itself.
 """
@@ -58,9 +59,10 @@ NICE = 5
 # stands aside and the question has its core (ticf-14crafa.prec15: 0 breaks in 47-50 s, missed
 # before; tic-13crafc.prec15: 29-31 s against 44 s).
 HOLD_AFTER = 5.0
-# The improver has this share of the time back at the end (unless a bound fell while the question
-# had its core), so that where nothing is proven the schedule kept is as good as it can make it (tic-13crafc.prec25: 39 breaks kept without it, 14
-# with it, 10 when the improver never stood aside).
+# The improver has this share of the time back at the end (unless a bound fell or a schedule came
+# while the question had its core), so that where nothing is proven the schedule kept is as good
+# as it can make it (tic-13crafc.prec25: 39 breaks kept without it, 14 with it, 10 when the
+# improver never stood aside).
 HOLD_LAST_SHARE = 0.15
 # One solver asks at most this far above the bound (and not as far as the best schedule): the
 # counter's size tells, forum-13crafb.forb0003 "4 breaks?" no in 29 s with room for one more
@@ -209,39 +211,67 @@ def _spread(gaps: dict[str, list[int]], spread: int, pool: IDPool, out: list[lis
 
 def solve_k(problem: Problem, k: int) -> dict[str, int] | None:
     """A schedule with at most `k` breaks (meeting id -> slot), or None when there is none."""
-    return solve_upward(problem, k, k, lambda _: None)[1]
+    return solve_window(problem, k, k, lambda _: None, lambda _: None)[1]
 
 
-def solve_upward(
-    problem: Problem, k: int, upto: int, refuted: Callable[[int], None]
+def solve_window(
+    problem: Problem,
+    k: int,
+    upto: int,
+    refuted: Callable[[int], None],
+    found: Callable[[dict[str, int]], None],
 ) -> tuple[str, dict[str, int] | None]:
-    """Ask "at most k breaks?" for k, k + 1, ... up to `upto` in one solver, each "no" told to
-    `refuted` and its learnt clauses kept for the next question. ("yes", the first schedule
-    found, with at most that many breaks), ("no", None) when there is none up to `upto`, or
-    ("none", None) when there is no schedule at all."""
+    """Ask "at most `upto` breaks?" and then "at most k?", "k + 1?", ... below it, in one solver,
+    each "no" told to `refuted` (a "no" at `upto` refutes every bound below it too) and a schedule
+    found at `upto` to `found`. Returns ("yes", the schedule with the fewest breaks found), ("no",
+    None) when there is none up to `upto`, or ("none", None) when there is no schedule at all.
+
+    The top first: a schedule there is a better one to hand on at once, and what the solver
+    learnt finding it speeds the proofs below (ticf-13crafb.forb0007 "5?" yes in 30 s, then "4?"
+    no 11 s later; "4?" first took 50 s, and "5?" after it more than a minute)."""
     encoding = encode(problem, upto)
+
+    def limit(j: int) -> list[int]:
+        return [-encoding.at_least[j]] if j < len(encoding.at_least) else []
+
+    def schedule(model: list[int]) -> dict[str, int]:
+        chosen = [encoding.slot_of[v] for v in model if v > 0 and v in encoding.slot_of]
+        return {problem.meetings[i].id: s for i, s in chosen}
+
+    if not limit(k):  # no schedule can have more than k breaks: one question
+        upto = k
     with Solver(name="cadical195", bootstrap_with=encoding.clauses) as solver:
-        while k <= upto:
-            assume = [-encoding.at_least[k]] if k < len(encoding.at_least) else []
-            if solver.solve(assumptions=assume):
-                model = solver.get_model() or []
-                chosen = [encoding.slot_of[v] for v in model if v > 0 and v in encoding.slot_of]
-                return "yes", {problem.meetings[i].id: s for i, s in chosen}
-            if not assume:
+        if k == 0 < upto:
+            # Except "no break at all?": that limit is units, which settle it sooner on its own
+            # (ticf-14crafa.prec15: yes in 45-48 s; asked after "at most 1?", not in 60 s).
+            if solver.solve(assumptions=limit(0)):
+                return "yes", schedule(solver.get_model() or [])
+            refuted(0)
+            k = 1
+        if not solver.solve(assumptions=limit(upto)):
+            if not limit(upto):
                 return "none", None  # unsatisfiable without any limit on breaks
-            refuted(k)
-            k += 1
-    return "no", None
+            refuted(upto)
+            return "no", None
+        best = schedule(solver.get_model() or [])
+        if k < upto:
+            found(best)
+        for j in range(k, upto):
+            if solver.solve(assumptions=limit(j)):
+                return "yes", schedule(solver.get_model() or [])
+            refuted(j)
+        return "yes", best
 
 
 class Question:
-    """`solve_upward` in a child process: ``refuted`` is the highest k refuted so far (-1 before
-    any), ``asking`` the k being asked, ``answer`` None while it runs, then what `solve_upward`
-    returned; ``stop`` ends it at any time."""
+    """`solve_window` in a child process: ``refuted`` is the highest k refuted so far (-1 before
+    any), ``found`` the schedule found at `upto` (None before), ``answer`` None while it runs,
+    then what `solve_window` returned; ``stop`` ends it at any time."""
 
     def __init__(self, problem: Problem, k: int, upto: int, seconds: float) -> None:
         self.answer: tuple[str, dict[str, int] | None] | None = None
-        self.start, self.refuted = k, -1
+        self.upto, self.refuted = upto, -1
+        self.found: dict[str, int] | None = None
         self.finished = threading.Event()
         self._data = json.dumps(problem_to_dict(problem)).encode()
         self._child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no outside input
@@ -251,10 +281,6 @@ class Question:
             stderr=subprocess.DEVNULL,
         )
         threading.Thread(target=self._talk, name=f"sat-{k}", daemon=True).start()
-
-    @property
-    def asking(self) -> int:
-        return max(self.start, self.refuted + 1)
 
     def _talk(self) -> None:
         try:
@@ -267,6 +293,8 @@ class Question:
                 reply = json.loads(line)
                 if "no" in reply:
                     self.refuted = int(reply["no"])
+                elif "found" in reply:
+                    self.found = reply["found"]
                 else:
                     self.answer = (reply["verdict"], reply["schedule"])
             self._child.wait()
@@ -282,12 +310,12 @@ class Question:
 
 
 def search(problem: Problem, shared: Shared, deadline: float) -> None:
-    """Beside the CP-SAT search: ask for a schedule at the proven lower bound, and at the next
-    bound in the same solver, then again from the bound reached, until the answer is proven or
-    time runs out. Once neither the bound nor the best schedule has moved for HOLD_AFTER seconds,
-    the improver stands aside (scheduler.improver) and the question has its core: not where
-    meetings are fixed, and not in the last HOLD_LAST_SHARE of the time unless the question
-    refuted a bound while it had the core."""
+    """Beside the CP-SAT search: ask for a schedule one break above the proven lower bound and
+    then at the bound, in the same solver, then again from the bound reached, until the answer
+    is proven or time runs out. Once neither the bound nor the best schedule has moved for
+    HOLD_AFTER seconds, the improver stands aside (scheduler.improver) and the question has its
+    core: not where meetings are fixed, and not in the last HOLD_LAST_SHARE of the time unless
+    the question refuted a bound or found a schedule while it had the core."""
     if shared.done.wait(ASK_AFTER):
         return
     weight = sum(m.weight for m in problem.meetings)
@@ -307,24 +335,29 @@ def search(problem: Problem, shared: Shared, deadline: float) -> None:
         except OSError:  # no process to be had: CP-SAT goes on alone
             return
         held = False
-        held_at = -1  # what the question had refuted when it took the hold
+        held_at: tuple[int, bool] = (-1, False)  # what the question had when it took the hold
+        offered = False
         quiet_since = time.monotonic()
         try:
             while not question.finished.wait(0.05):
                 if question.refuted >= 0:
                     shared.raise_lower(question.refuted + 1)
+                if question.found is not None and not offered:
+                    _offer(problem, shared, question.found, weight)
+                    offered = True
                 with shared.lock:
                     lower, now = shared.lower, (shared.best_breaks, shared.lower)
-                if question.asking < lower or shared.done.is_set() or shared.left(deadline) <= 0:
+                if question.upto < lower or shared.done.is_set() or shared.left(deadline) <= 0:
                     break  # a higher bound was proven meanwhile: ask from there
                 if now != state:
                     state, quiet_since = now, time.monotonic()
                 late = shared.left(deadline) <= last
                 if may_hold and not held and not late and time.monotonic() - quiet_since >= HOLD_AFTER:
                     shared.take_hold()
-                    held, held_at = True, question.refuted
-                elif held and late and question.refuted == held_at:
-                    # Unless a bound fell meanwhile: the next answer, due soon, is the optimum.
+                    held, held_at = True, (question.refuted, offered)
+                elif held and late and (question.refuted, offered) == held_at:
+                    # Unless a bound fell or a schedule came meanwhile: the next answer, due soon,
+                    # is the optimum.
                     shared.release_hold()
                     held = False
         finally:
@@ -346,8 +379,11 @@ def _take(problem: Problem, shared: Shared, question: Question, weight: int) -> 
     verdict, schedule = question.answer
     if verdict == "none":
         shared.mark_infeasible()
-    if schedule is None:
-        return
+    if schedule is not None:
+        _offer(problem, shared, schedule, weight)
+
+
+def _offer(problem: Problem, shared: Shared, schedule: dict[str, int], weight: int) -> None:
     if not check_solution(problem, schedule):  # a schedule breaking a rule would be a bug here
         shared.offer(schedule, sum(breaks_by_participant(problem, schedule).values()), weight)
 
@@ -364,7 +400,10 @@ def main(argv: list[str]) -> int:
     def refuted(k: int) -> None:
         print(json.dumps({"no": k}), flush=True)
 
-    verdict, schedule = solve_upward(problem, int(argv[0]), int(argv[2]), refuted)
+    def found(schedule: dict[str, int]) -> None:
+        print(json.dumps({"found": schedule}), flush=True)
+
+    verdict, schedule = solve_window(problem, int(argv[0]), int(argv[2]), refuted, found)
     print(json.dumps({"verdict": verdict, "schedule": schedule}), flush=True)
     return 0
 

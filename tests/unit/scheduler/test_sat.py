@@ -9,7 +9,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 
 from scheduler.problem import Problem, Rules, breaks_by_participant, check_solution
-from scheduler.sat import Question, search, solve_k, solve_upward
+from scheduler.sat import Question, search, solve_k, solve_window
 from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive, make
 from tests.unit.scheduler.test_solve import tiny_problems
@@ -38,23 +38,34 @@ def test_a_schedule_with_at_most_k_breaks_exactly_when_brute_force_finds_one(pro
 
 @FAST
 @given(tiny_problems(max_meetings=5))
-def test_asked_upward_in_one_solver_each_no_and_the_yes_agree_with_brute_force(problem):
+def test_asked_top_first_in_one_solver_each_no_and_each_schedule_agree_with_brute_force(problem):
     problem = _place_all(problem)
     best = exhaustive(problem)
-    for start in range(3):
+    for start in range(4):
         refuted: list[int] = []
-        verdict, schedule = solve_upward(problem, start, 3, refuted.append)
-        least = 4 if best is None else max(start, best[1])
+        found: list[dict[str, int]] = []
+        verdict, schedule = solve_window(problem, start, 3, refuted.append, found.append)
         if best is None:
             # No schedule at all: shown once no limit on breaks is left to blame.
-            assert verdict in ("no", "none") and schedule is None
-            assert refuted == list(range(start, start + len(refuted)))
-        elif least > 3:
-            assert (verdict, schedule, refuted) == ("no", None, list(range(start, 4)))
-        else:
-            assert refuted == list(range(start, least))
-            assert verdict == "yes" and schedule is not None and check_solution(problem, schedule) == []
-            assert sum(breaks_by_participant(problem, schedule).values()) <= least
+            assert schedule is None and found == []
+            assert verdict in ("no", "none") and refuted == sorted(set(refuted))
+            assert set(refuted) <= {0, 3} and (verdict == "none" or refuted[-1] == 3)
+            continue
+        first = [0] if start == 0 else []  # "no break at all?" is asked first, alone
+        if best[1] > 3:
+            assert (verdict, schedule, refuted, found) == ("no", None, [*first, 3], [])
+            continue
+        least = max(start, best[1])
+        # "At most 3?" next: its schedule is handed on at once when there is more to ask below
+        # (always when the optimum is above `start`; also, unless no schedule can have a break,
+        # when it is not and `start` is not 0).
+        assert len(found) == 1 if start < best[1] <= 3 else len(found) <= 1
+        for early in found:
+            assert check_solution(problem, early) == []
+            assert sum(breaks_by_participant(problem, early).values()) <= 3
+        assert refuted == list(range(start, least))
+        assert verdict == "yes" and schedule is not None and check_solution(problem, schedule) == []
+        assert sum(breaks_by_participant(problem, schedule).values()) <= least
 
 
 def test_the_spread_rule_is_kept_and_can_cost_breaks():
@@ -79,8 +90,11 @@ def test_the_question_in_a_child_process_answers_yes_and_no():
     upward = Question(problem, 0, 3, 30)
     assert no.finished.wait(30) and yes.finished.wait(30) and upward.finished.wait(30)
     assert no.answer == ("no", None) and no.refuted == 0
+    # "At most 3?" first: yes, handed on at once; then "0?" no and "1?" yes.
+    assert upward.found is not None and sum(breaks_by_participant(problem, upward.found).values()) <= 3
+    assert upward.refuted == 0 and upward.answer is not None and upward.answer[0] == "yes"
     assert (
-        upward.refuted == 0 and upward.asking == 1 and upward.answer is not None and upward.answer[0] == "yes"
+        upward.answer[1] is not None and sum(breaks_by_participant(problem, upward.answer[1]).values()) == 1
     )
     assert yes.answer is not None and yes.answer[0] == "yes"
     assert yes.answer[1] is not None and sorted(yes.answer[1].values()) == [0, 2]
