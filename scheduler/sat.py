@@ -16,8 +16,14 @@ busy in one slot. The second settles where the tables run short (tic-13crafc.fix
 tic-13crafc.prec15 "3?" no in 12-30 s; ticf-14crafa.prec15 "0?" yes in 33-50 s against 85-89 s).
 Its encoding matters: as a sequential counter (or a totalizer, or a cardinality network) it
 proved fastest but slowed the search for schedules that exist (forum-13crafc.forb0007 "1 break?"
-yes in 9.5 s without it, no answer in 100 s with it); the modulo totalizer keeps both: 9.5 s
-there, and the proofs take up to twice as long as with the counter.
+yes in 9.5 s without it, no answer in 100 s with it); as a modulo totalizer it keeps the 9.5 s
+there, but the proofs take longer. So it is said both ways: the modulo totalizer from the start,
+and the counter too (`Encoding.proof_rows`) once the questions are proofs, below a schedule found
+or in hand (ticf-13crafb.forb0003 "4?" no at once after "5?" yes, 29 s later without the counter;
+fixed020-Forb "5?" alone no in 1.7 s). The counter's clauses are numbered last and added only
+then: the search for a schedule is sensitive to any change in the clauses or their numbering
+(with the counter's rows numbered before the break counter, or in the solver from the start but
+disabled by an assumption, ticf-13crafb.forb0007 "5?" took more than a minute, not about 30 s).
 
 The questions for k + 1 and then k are asked of one solver, the limit on breaks as an assumption
 on a counter's output, so that what it learnt on one serves the other: the higher first, whose
@@ -75,6 +81,7 @@ class Encoding:
     clauses: list[list[int]]
     slot_of: dict[int, tuple[int, int]]  # literal -> (meeting index, slot)
     at_least: list[int]  # at_least[j - 1] is implied by j breaks or more (j = 1 .. upto + 1)
+    proof_rows: list[list[int]]  # the busy rows said a second way, added for proofs (encode)
 
 
 def _at_most(lits: list[int], k: int, pool: IDPool) -> list[list[int]]:
@@ -128,17 +135,20 @@ def encode(problem: Problem, upto: int) -> Encoding:
         if mine and len(present) > len(mine):  # implied: busy in exactly as many slots as meetings
             out += CardEnc.equals(present, len(mine), vpool=pool, encoding=EncType.totalizer).clauses
         gaps[p] = _gaps(p, busy, pool, out)
-    if problem.capacity is not None:  # implied: at most twice `capacity` people busy in a slot
-        for s in range(slots):
-            if len(column[s]) > 2 * problem.capacity:
-                out += CardEnc.atmost(
-                    column[s], 2 * problem.capacity, vpool=pool, encoding=EncType.kmtotalizer
-                ).clauses
+    # Implied: at most twice `capacity` people busy in a slot.
+    twice = 2 * (problem.capacity or 0)
+    rows = [] if problem.capacity is None else [col for col in column.values() if len(col) > twice]
+    for row in rows:
+        out += CardEnc.atmost(row, twice, vpool=pool, encoding=EncType.kmtotalizer).clauses
     every = [g for mine in gaps.values() for g in mine]
     at_least = _counter(every, min(len(every), upto + 1), pool, out)
     if problem.rules.break_spread is not None:
         _spread(gaps, problem.rules.break_spread, pool, out)
-    return Encoding(out, {v: key for key, v in x.items()}, at_least)
+    # The same rows for proofs, numbered last, so that the rest is numbered as without them.
+    proof_rows = [
+        c for row in rows for c in CardEnc.atmost(row, twice, vpool=pool, encoding=EncType.seqcounter)
+    ]
+    return Encoding(out, {v: key for key, v in x.items()}, at_least, proof_rows)
 
 
 def _counter(lits: list[int], upto: int, pool: IDPool, out: list[list[int]]) -> list[int]:
@@ -228,14 +238,23 @@ def solve_window(
 
     The top first: a schedule there is a better one to hand on at once, and what the solver
     learnt finding it speeds the proofs below (ticf-13crafb.forb0007 "5?" yes in 30 s, then "4?"
-    no 11 s later; "4?" first took 50 s, and "5?" after it more than a minute)."""
+    no 11 s later; "4?" first took 50 s, and "5?" after it more than a minute). The questions
+    below it, and a question asked alone (k = `upto`: `search` asks so only when it holds a
+    schedule one break above), are proofs: the solver is given `Encoding.proof_rows` for them."""
     encoding = encode(problem, upto)
+    lone = k == upto  # asked alone, below a schedule the caller holds (`search`): a proof
 
     def limit(j: int) -> list[int]:
         return [-encoding.at_least[j]] if j < len(encoding.at_least) else []
 
-    def schedule(model: list[int]) -> dict[str, int]:
-        chosen = [encoding.slot_of[v] for v in model if v > 0 and v in encoding.slot_of]
+    proof_rows = [encoding.proof_rows]  # given to the solver once, for the first proof
+
+    def ask(j: int, proving: bool) -> dict[str, int] | None:
+        if proving and proof_rows:
+            solver.append_formula(proof_rows.pop())
+        if not solver.solve(assumptions=limit(j)):
+            return None
+        chosen = [encoding.slot_of[v] for v in solver.get_model() or [] if v > 0 and v in encoding.slot_of]
         return {problem.meetings[i].id: s for i, s in chosen}
 
     if not limit(k):  # no schedule can have more than k breaks: one question
@@ -244,23 +263,25 @@ def solve_window(
         if k == 0 < upto:
             # Except "no break at all?": that limit is units, which settle it sooner on its own
             # (ticf-14crafa.prec15: yes in 45-48 s; asked after "at most 1?", not in 60 s).
-            if solver.solve(assumptions=limit(0)):
-                return "yes", schedule(solver.get_model() or [])
+            zero = ask(0, proving=False)
+            if zero is not None:
+                return "yes", zero
             refuted(0)
             k = 1
-        if not solver.solve(assumptions=limit(upto)):
+        top = ask(upto, proving=lone)
+        if top is None:
             if not limit(upto):
                 return "none", None  # unsatisfiable without any limit on breaks
             refuted(upto)
             return "no", None
-        best = schedule(solver.get_model() or [])
         if k < upto:
-            found(best)
+            found(top)
         for j in range(k, upto):
-            if solver.solve(assumptions=limit(j)):
-                return "yes", schedule(solver.get_model() or [])
+            below = ask(j, proving=True)
+            if below is not None:
+                return "yes", below
             refuted(j)
-        return "yes", best
+        return "yes", top
 
 
 class Question:
