@@ -30,9 +30,9 @@ on a counter's output, so that what it learnt on one serves the other: the highe
 schedule, when there is one, is handed on at once (`solve_window`). The solver runs in a child
 process (``python -m scheduler.sat K SECONDS UPTO`` with the problem on stdin; a JSON line per
 bound refuted and for the schedule found first, then the answer), which the caller can stop at its
-deadline; CaDiCaL cannot be interrupted from a thread. The child runs at a lower priority beside CP-SAT's two searches; once
-CP-SAT has moved neither the bound nor the best schedule for a few seconds, the improver stands
-aside and the question has a core to itself.
+deadline; CaDiCaL cannot be interrupted from a thread. The child runs at a lower priority beside
+CP-SAT's two searches; once CP-SAT has moved neither the bound nor the best schedule for a few
+seconds, the improver stands aside and the question has a core to itself.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 
 from scheduler.problem import Problem, Rules, breaks_by_participant, check_solution
-from scheduler.sat import Question, search, solve_k, solve_window
+from scheduler.sat import Question, encode, search, solve_k, solve_window
 from scheduler.shared import Shared
 from tests.unit.scheduler.helpers import exhaustive, make
 from tests.unit.scheduler.test_solve import tiny_problems
@@ -68,6 +68,24 @@ def test_asked_top_first_in_one_solver_each_no_and_each_schedule_agree_with_brut
         assert sum(breaks_by_participant(problem, schedule).values()) <= least
 
 
+def test_where_the_tables_run_short_the_proofs_with_the_busy_rows_stop_at_the_optimum():
+    # One table: 2 breaks at best, against 1 with tables enough; the proofs below the schedule
+    # found get the busy rows a second time, which must refute exactly 0 and 1.
+    pairs = [("a", "b"), ("c", "d"), ("a", "c"), ("b", "d"), ("a", "d")]
+    unavailable = {"a": {1}, "d": {4}}
+    short = make(6, pairs, unavailable=unavailable, capacity=1, rules=Rules(schedule_all=True))
+    assert exhaustive(short) == (5, 2)
+    assert exhaustive(make(6, pairs, unavailable=unavailable, rules=Rules(schedule_all=True))) == (5, 1)
+    assert encode(short, 3).proof_rows != []
+    for start, refutes in ((0, [0, 1]), (1, [1]), (2, [])):
+        refuted: list[int] = []
+        found: list[dict[str, int]] = []
+        verdict, schedule = solve_window(short, start, 3, refuted.append, found.append)
+        assert (verdict, refuted, len(found)) == ("yes", refutes, 1)
+        assert schedule is not None and check_solution(short, schedule) == []
+        assert sum(breaks_by_participant(short, schedule).values()) == 2
+
+
 def test_the_spread_rule_is_kept_and_can_cost_breaks():
     # At best one participant breaks; with spread 0 all four must, one break each.
     pairs = [("a", "d"), ("d", "c"), ("c", "a"), ("a", "b"), ("d", "b")]
@@ -90,7 +108,7 @@ def test_the_question_in_a_child_process_answers_yes_and_no():
     upward = Question(problem, 0, 3, 30)
     assert no.finished.wait(30) and yes.finished.wait(30) and upward.finished.wait(30)
     assert no.answer == ("no", None) and no.refuted == 0
-    # "At most 3?" first: yes, handed on at once; then "0?" no and "1?" yes.
+    # "No break at all?" no; then "at most 3?" yes, handed on at once; then "at most 1?" yes.
     assert upward.found is not None and sum(breaks_by_participant(problem, upward.found).values()) <= 3
     assert upward.refuted == 0 and upward.answer is not None and upward.answer[0] == "yes"
     assert (
