@@ -74,6 +74,9 @@ class LiveHub:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._channel_ids: dict[str, int] = {}
+        # The highest number this worker stored in each channel: its next batch of that channel
+        # is numbered after it without reading the database (``write_postgresql``).
+        self._written: dict[int, int] = {}
         # The running writer keeps a connection of its own: taking one from the pool per batch
         # cost a liveness ping each time, and under load it waited behind the requests that
         # held the pool (a batch that waits too long fails, and its senders get the error).
@@ -255,7 +258,7 @@ class LiveHub:
 
     async def _write_on(self, connection: AsyncConnection, batch: list[Pending]) -> list[dict[str, Any]]:
         now = utcnow()
-        return numbered(batch, await write_postgresql(connection, batch, now), now)
+        return numbered(batch, await write_postgresql(connection, batch, now, self._written), now)
 
     # reading back (clockevents/live/history.py), here too: every caller already holds a hub
     last_seq = staticmethod(reading.last_seq)

@@ -44,29 +44,43 @@ class Pending:
 
 
 async def write_postgresql(
-    connection: AsyncConnection, batch: list[Pending], now: datetime
+    connection: AsyncConnection, batch: list[Pending], now: datetime, written: dict[int, int] | None = None
 ) -> dict[int, int]:
-    """One statement, so one round trip and its own transaction: number, insert."""
+    """One statement, so one round trip and its own transaction: number, insert.
+
+    ``written``: the highest number this worker stored in each channel (kept up to date here).
+    When it knows every channel of the batch, the batch is numbered after those and inserted as
+    it is (``_INSERT_NUMBERED``); the unique index on (channel, seq) turns it away if another
+    worker stored a message of one of its channels meanwhile, and it is then numbered by the
+    database like a batch of channels it does not know (``_WRITE_BATCH``).
+    """
     counts: Counter[int] = Counter()
     ordinals: list[int] = []
     for item in batch:
         counts[item.channel_id] += 1
         ordinals.append(counts[item.channel_id])
     ids = sorted(counts)
-    place = {channel_id: i for i, channel_id in enumerate(ids, start=1)}
     # Straight to the driver (asyncpg, which prepares the statement once per connection): on
     # this path SQLAlchemy's adaptation cost more than PostgreSQL's work on the batch.
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
-    args = (
-        ids,
-        [place[item.channel_id] for item in batch],
-        ordinals,
-        [item.type for item in batch],
-        [encode(item.payload).decode() for item in batch],
-        [item.user_id for item in batch],
-        now,
-    )
+    types = [item.type for item in batch]
+    payloads = [encode(item.payload).decode() for item in batch]
+    authors = [item.user_id for item in batch]
+    known = written if written is not None else {}
+    if all(channel_id in known for channel_id in ids):
+        first = {channel_id: known[channel_id] + 1 for channel_id in ids}
+        channels = [item.channel_id for item in batch]
+        seqs = [first[channel_id] + k - 1 for channel_id, k in zip(channels, ordinals, strict=True)]
+        try:
+            await driver.execute(_INSERT_NUMBERED, channels, seqs, types, payloads, authors, now)
+        except UniqueViolationError:
+            pass  # another worker stored after this one's last message: the database numbers it
+        else:
+            _remember(known, first, counts)
+            return first
+    place = {channel_id: i for i, channel_id in enumerate(ids, start=1)}
+    args = (ids, [place[item.channel_id] for item in batch], ordinals, types, payloads, authors, now)
     for attempt in range(RACE_RETRIES + 1):
         try:
             bases = await driver.fetchval(_WRITE_BATCH, *args)
@@ -76,7 +90,15 @@ async def write_postgresql(
             # read the highest numbers: number the batch again, after theirs.
             if attempt == RACE_RETRIES:
                 raise
-    return {channel_id: base + 1 for channel_id, base in zip(ids, bases, strict=True)}
+    first = {channel_id: base + 1 for channel_id, base in zip(ids, bases, strict=True)}
+    if written is not None:
+        _remember(written, first, counts)
+    return first
+
+
+def _remember(written: dict[int, int], first: dict[int, int], counts: Counter[int]) -> None:
+    for channel_id, seq in first.items():
+        written[channel_id] = seq + counts[channel_id] - 1
 
 
 # the writer's statements ------------------------------------------------------------------------
@@ -120,6 +142,20 @@ WITH bases AS (
     ORDER BY m.place, m.k
 )
 SELECT base FROM bases
+"""
+
+# A batch whose channels' last numbers this worker knows (it stored them) goes in numbered, without
+# reading the index first: a quarter less of PostgreSQL's CPU per batch (4,000 batches of two
+# messages measured apart: 82-90 µs against 110-120 µs). Numbers stay dense and in commit order:
+# messages are never deleted one by one (only with their channel), so a number this worker
+# thinks is next is taken exactly when another worker stored after it, and then the unique index
+# turns the batch away (after waiting for that worker's transaction, if it is still open).
+_INSERT_NUMBERED = """
+INSERT INTO live_messages (channel_id, seq, type, payload, user_id, created_at)
+SELECT m.channel_id, m.seq, m.type, m.payload::json, m.user_id, $6
+FROM unnest($1::integer[], $2::integer[], $3::varchar[], $4::text[], $5::integer[])
+    AS m(channel_id, seq, type, payload, user_id)
+ORDER BY m.channel_id, m.seq
 """
 
 # The writer's own connection plans the batch statement once (a generic plan) instead of anew

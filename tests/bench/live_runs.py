@@ -50,7 +50,14 @@ class Bench:
         return env
 
     def load(
-        self, procs: Processes, kind: str, rooms: list[list[Any]], seconds: int, shape: str
+        self,
+        procs: Processes,
+        kind: str,
+        rooms: list[list[Any]],
+        seconds: int,
+        shape: str,
+        *,
+        stores: bool = False,
     ) -> dict[str, Any]:
         cpu_before = sum(cpu_seconds(p.pid) for p, _ in procs.running)
         load_before = os.getloadavg()[0]
@@ -59,7 +66,7 @@ class Bench:
         spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids, "shape": shape}
         spec["profile"] = kind == "ours" and self.profile is not None
         spec["deflate"] = self.deflate
-        spec["count_database"] = kind == "ours" and self.database_url.startswith("postgresql")
+        spec["count_database"] = stores and self.database_url.startswith("postgresql")
         spec_path.write_text(json.dumps(spec))
         out = subprocess.run(
             [sys.executable, str(HERE / "live_load.py"), str(spec_path)],
@@ -93,7 +100,7 @@ class Bench:
             wait_ready(port, proc, http=False)
             base = f"ws://127.0.0.1:{port}"
             rooms = [[f"{base}/room/{r}", None, f"{base}/room/{r}", None] for r in range(connections // 2)]
-            return self.load(procs, "relay", rooms, seconds, shape)
+            return self.load(procs, "relay", rooms, seconds, shape, stores=store)
         finally:
             procs.stop()
 
@@ -113,6 +120,6 @@ class Bench:
                 [f"{bases[0]}/{mid}", ta, f"{bases[-1]}/{mid}", tb]
                 for mid, ta, tb in self.rooms[: connections // 2]
             ]
-            return self.load(procs, "ours", rooms, seconds, shape)
+            return self.load(procs, "ours", rooms, seconds, shape, stores=True)
         finally:
             procs.stop()

@@ -289,3 +289,69 @@ async def test_a_batch_numbered_like_another_workers_uncommitted_one_takes_the_n
         await other.dispose()
     assert answer["seq"] == 2
     assert [(m["seq"], m["text"]) for m in stored] == [(1, "theirs"), (2, "mine")]
+
+
+async def test_a_worker_numbers_after_another_workers_messages_stored_since_its_own_last(
+    settings: Settings, room: Room, db: AsyncSession
+) -> None:
+    # Each worker numbers a channel it wrote to after its own last number, without reading the
+    # database; when another worker stored in between, that number is taken and the batch is
+    # numbered again after what is there.
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    a, b = (LiveHub(create_session_factory(engine)) for engine in engines)
+    for hub in (a, b):
+        await hub.start()
+    try:
+        answers = []
+        for hub, text in ((a, "a1"), (a, "a2"), (b, "b1"), (a, "a3"), (b, "b2"), (b, "b3"), (a, "a4")):
+            answers.append(await hub.post("meeting:turns", room.event.id, "chat", {"text": text}))
+    finally:
+        for hub in (a, b):
+            await hub.stop()
+        for engine in engines:
+            await engine.dispose()
+    assert [(m["seq"], m["text"]) for m in answers] == [
+        (1, "a1"),
+        (2, "a2"),
+        (3, "b1"),
+        (4, "a3"),
+        (5, "b2"),
+        (6, "b3"),
+        (7, "a4"),
+    ]
+    stored = await a.history(db, "meeting:turns")
+    assert [(m["seq"], m["text"]) for m in stored] == [(m["seq"], m["text"]) for m in answers]
+
+
+async def test_a_worker_waits_for_a_rival_holding_its_next_number_and_takes_the_one_after(
+    settings: Settings, room: Room
+) -> None:
+    # This worker stored seq 1 and would number its next message 2; another worker has stored 2
+    # and not committed yet. The insert waits for that transaction and, once it commits, the
+    # message is stored as 3.
+    engine = create_engine(settings.database_url)
+    other = create_engine(settings.database_url)
+    hub = LiveHub(create_session_factory(engine))
+    await hub.start()
+    try:
+        first = await hub.post("meeting:held-next", room.event.id, "chat", {"text": "first"})
+        channel_id = await hub.channel_id("meeting:held-next", room.event.id)
+        async with other.connect() as rival:
+            await rival.execute(
+                insert(LiveMessage).values(
+                    channel_id=channel_id, seq=2, type="chat", payload={"text": "theirs"}, user_id=None
+                )
+            )
+            mine = asyncio.create_task(hub.post("meeting:held-next", room.event.id, "chat", {"text": "mine"}))
+            await asyncio.sleep(0.3)
+            assert not mine.done()
+            await rival.commit()
+        answer = await asyncio.wait_for(mine, 10)
+        async with create_session_factory(engine)() as check:
+            stored = await hub.history(check, "meeting:held-next")
+    finally:
+        await hub.stop()
+        await engine.dispose()
+        await other.dispose()
+    assert (first["seq"], answer["seq"]) == (1, 3)
+    assert [(m["seq"], m["text"]) for m in stored] == [(1, "first"), (2, "theirs"), (3, "mine")]
