@@ -81,6 +81,7 @@ class LiveHub:
         # cost a liveness ping each time, and under load it waited behind the requests that
         # held the pool (a batch that waits too long fails, and its senders get the error).
         self._connection: AsyncConnection | None = None
+        self._driver: Any = None  # its driver's connection (asyncpg), fetched once
         self._used_at = 0.0
         self._sqlite: SqliteWriter | None = None
 
@@ -101,7 +102,7 @@ class LiveHub:
             await sqlite_writer.close()
 
     async def _drop_connection(self) -> None:
-        connection, self._connection = self._connection, None
+        connection, self._connection, self._driver = self._connection, None, None
         if connection is not None:
             with contextlib.suppress(Exception):
                 await connection.invalidate()  # its session settings must not reach other users of the pool
@@ -227,8 +228,7 @@ class LiveHub:
                 item.future.set_result(message)
 
     async def _write(self, batch: list[Pending]) -> list[dict[str, Any]]:
-        # Core on a bare connection: a batch is three statements, and an ORM session around
-        # them cost more CPU than the statements themselves.
+        # No ORM session: around the batch's one statement it cost more CPU than the statement.
         engine = self._engine
         if engine.dialect.name != "postgresql":  # SQLite: in place, on a connection of the hub's own
             if self._sqlite is None:
@@ -237,28 +237,31 @@ class LiveHub:
             return numbered(batch, await self._sqlite.write(batch, now), now)
         if self._task is None:  # no writer running (scripts, tests): a pooled connection
             async with engine.connect() as connection:
-                return await self._write_on(await for_writing(connection), batch)
+                connection = await for_writing(connection)
+                return await self._write_on((await connection.get_raw_connection()).driver_connection, batch)
         if self._connection is not None and time.monotonic() - self._used_at > IDLE_RECHECK:
             await self._drop_connection()  # a fresh one below, from the pool, checked alive
         if self._connection is None:
             connection = await engine.connect()
             try:
                 self._connection = await for_writing(connection, own=True, durable=self.durable_commit)
+                # Fetched once: through SQLAlchemy each batch paid a greenlet switch for it.
+                self._driver = (await self._connection.get_raw_connection()).driver_connection
             except BaseException:
                 with contextlib.suppress(Exception):
                     await connection.invalidate()
                 raise
         try:
-            return await self._write_on(self._connection, batch)
+            return await self._write_on(self._driver, batch)
         except BaseException:
             await self._drop_connection()  # perhaps broken: the next batch opens a fresh one
             raise
         finally:
             self._used_at = time.monotonic()
 
-    async def _write_on(self, connection: AsyncConnection, batch: list[Pending]) -> list[dict[str, Any]]:
+    async def _write_on(self, driver: Any, batch: list[Pending]) -> list[dict[str, Any]]:
         now = utcnow()
-        return numbered(batch, await write_postgresql(connection, batch, now, self._written), now)
+        return numbered(batch, await write_postgresql(driver, batch, now, self._written), now)
 
     # reading back (clockevents/live/history.py), here too: every caller already holds a hub
     last_seq = staticmethod(reading.last_seq)

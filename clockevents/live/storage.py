@@ -44,9 +44,13 @@ class Pending:
 
 
 async def write_postgresql(
-    connection: AsyncConnection, batch: list[Pending], now: datetime, written: dict[int, int] | None = None
+    driver: Any, batch: list[Pending], now: datetime, written: dict[int, int] | None = None
 ) -> dict[int, int]:
     """One statement, so one round trip and its own transaction: number, insert.
+
+    ``driver``: the asyncpg connection under a connection from ``for_writing`` (straight to the
+    driver, which prepares each statement once per connection: on this path SQLAlchemy's
+    adaptation cost more than PostgreSQL's work on the batch).
 
     ``written``: the highest number this worker stored in each channel (kept up to date here).
     When it knows every channel of the batch, the batch is numbered after those and inserted as
@@ -60,10 +64,6 @@ async def write_postgresql(
         counts[item.channel_id] += 1
         ordinals.append(counts[item.channel_id])
     ids = sorted(counts)
-    # Straight to the driver (asyncpg, which prepares the statement once per connection): on
-    # this path SQLAlchemy's adaptation cost more than PostgreSQL's work on the batch.
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     types = [item.type for item in batch]
     payloads = [encode(item.payload).decode() for item in batch]
     authors = [item.user_id for item in batch]
