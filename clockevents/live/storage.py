@@ -25,6 +25,7 @@ from clockevents.live.messages import encode, iso
 from clockevents.live.models import LiveMessage
 
 BUSY_TIMEOUT = 30.0  # seconds a batch waits for SQLite's lock before its senders get an error
+SHARED = -1  # in a worker's last numbers: a channel other workers write to as well
 RACE_RETRIES = 20  # times a PostgreSQL batch is numbered again after another worker took its numbers
 CHECKPOINT_EVERY = 0.5  # seconds between checkpoints of SQLite's write-ahead log while writing
 
@@ -56,7 +57,10 @@ async def write_postgresql(
     When it knows every channel of the batch, the batch is numbered after those and inserted as
     it is (``_INSERT_NUMBERED``); the unique index on (channel, seq) turns it away if another
     worker stored a message of one of its channels meanwhile, and it is then numbered by the
-    database like a batch of channels it does not know (``_WRITE_BATCH``).
+    database like a batch of channels it does not know (``_WRITE_BATCH``). Its channels are then
+    marked ``SHARED``: written by other workers too (the two parties of a room on two workers,
+    an event's channel), they are numbered by the database from then on, as a guess that fails
+    every other batch would cost a round trip each time.
     """
     counts: Counter[int] = Counter()
     ordinals: list[int] = []
@@ -68,14 +72,14 @@ async def write_postgresql(
     payloads = [encode(item.payload).decode() for item in batch]
     authors = [item.user_id for item in batch]
     known = written if written is not None else {}
-    if all(channel_id in known for channel_id in ids):
+    if all(known.get(channel_id, SHARED) != SHARED for channel_id in ids):
         first = {channel_id: known[channel_id] + 1 for channel_id in ids}
         channels = [item.channel_id for item in batch]
         seqs = [first[channel_id] + k - 1 for channel_id, k in zip(channels, ordinals, strict=True)]
         try:
             await driver.execute(_INSERT_NUMBERED, channels, seqs, types, payloads, authors, now)
-        except UniqueViolationError:
-            pass  # another worker stored after this one's last message: the database numbers it
+        except UniqueViolationError:  # another worker stored after this one's last message
+            known.update(dict.fromkeys(ids, SHARED))
         else:
             _remember(known, first, counts)
             return first
@@ -98,6 +102,8 @@ async def write_postgresql(
 
 def _remember(written: dict[int, int], first: dict[int, int], counts: Counter[int]) -> None:
     for channel_id, seq in first.items():
+        if written.get(channel_id) == SHARED:
+            continue
         written[channel_id] = seq + counts[channel_id] - 1
 
 
