@@ -259,22 +259,27 @@ async def test_numbers_go_on_after_the_highest_stored_message(
     assert await hub.last_seq(db, "meeting:empty") == 0
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["number-read", "number-known"])
 async def test_a_batch_numbered_like_another_workers_uncommitted_one_takes_the_next_number(
-    settings: Settings, room: Room
+    settings: Settings, room: Room, known: bool
 ) -> None:
-    # The other worker has stored seq 1 and not committed yet: this worker's batch reads 0 as
-    # the highest number, waits for the other transaction (PostgreSQL: on the unique index;
-    # SQLite: for the write lock), and once it commits is stored as 2, not as a second 1.
+    # The other worker has stored the channel's next number and not committed yet. This worker's
+    # batch, numbered after the highest number it reads (or, ``known``, after its own last
+    # message, without reading), waits for the other transaction (PostgreSQL: on the unique
+    # index; SQLite: for the write lock), and once it commits is stored as the number after it,
+    # not as a second one of the same.
     engine = create_engine(settings.database_url)
     other = create_engine(settings.database_url)
     hub = LiveHub(create_session_factory(engine))
     await hub.start()
     try:
+        before = [await hub.post("meeting:raced", room.event.id, "chat", {"text": "first"})] if known else []
         channel_id = await hub.channel_id("meeting:raced", room.event.id)
+        taken = len(before) + 1
         async with other.connect() as rival:
             await rival.execute(
                 insert(LiveMessage).values(
-                    channel_id=channel_id, seq=1, type="chat", payload={"text": "theirs"}, user_id=None
+                    channel_id=channel_id, seq=taken, type="chat", payload={"text": "theirs"}, user_id=None
                 )
             )
             mine = asyncio.create_task(hub.post("meeting:raced", room.event.id, "chat", {"text": "mine"}))
@@ -288,8 +293,12 @@ async def test_a_batch_numbered_like_another_workers_uncommitted_one_takes_the_n
         await hub.stop()
         await engine.dispose()
         await other.dispose()
-    assert answer["seq"] == 2
-    assert [(m["seq"], m["text"]) for m in stored] == [(1, "theirs"), (2, "mine")]
+    assert [m["seq"] for m in before] + [answer["seq"]] == [*range(1, taken), taken + 1]
+    assert [(m["seq"], m["text"]) for m in stored] == [
+        *((m["seq"], "first") for m in before),
+        (taken, "theirs"),
+        (taken + 1, "mine"),
+    ]
 
 
 async def test_a_worker_numbers_after_another_workers_messages_stored_since_its_own_last(
@@ -322,40 +331,6 @@ async def test_a_worker_numbers_after_another_workers_messages_stored_since_its_
     ]
     stored = await a.history(db, "meeting:turns")
     assert [(m["seq"], m["text"]) for m in stored] == [(m["seq"], m["text"]) for m in answers]
-
-
-async def test_a_worker_waits_for_a_rival_holding_its_next_number_and_takes_the_one_after(
-    settings: Settings, room: Room
-) -> None:
-    # This worker stored seq 1 and would number its next message 2; another worker has stored 2
-    # and not committed yet. The insert waits for that transaction and, once it commits, the
-    # message is stored as 3.
-    engine = create_engine(settings.database_url)
-    other = create_engine(settings.database_url)
-    hub = LiveHub(create_session_factory(engine))
-    await hub.start()
-    try:
-        first = await hub.post("meeting:held-next", room.event.id, "chat", {"text": "first"})
-        channel_id = await hub.channel_id("meeting:held-next", room.event.id)
-        async with other.connect() as rival:
-            await rival.execute(
-                insert(LiveMessage).values(
-                    channel_id=channel_id, seq=2, type="chat", payload={"text": "theirs"}, user_id=None
-                )
-            )
-            mine = asyncio.create_task(hub.post("meeting:held-next", room.event.id, "chat", {"text": "mine"}))
-            await asyncio.sleep(0.3)
-            assert not mine.done()
-            await rival.commit()
-        answer = await asyncio.wait_for(mine, 10)
-        async with create_session_factory(engine)() as check:
-            stored = await hub.history(check, "meeting:held-next")
-    finally:
-        await hub.stop()
-        await engine.dispose()
-        await other.dispose()
-    assert (first["seq"], answer["seq"]) == (1, 3)
-    assert [(m["seq"], m["text"]) for m in stored] == [(1, "first"), (2, "theirs"), (3, "mine")]
 
 
 async def test_a_channel_another_worker_writes_to_is_numbered_by_the_database_from_then_on(
