@@ -45,7 +45,7 @@ class Pending:
 
 
 async def write_postgresql(
-    driver: Any, batch: list[Pending], now: datetime, written: dict[int, int] | None = None
+    driver: Any, batch: list[Pending], now: datetime, written: dict[int, int]
 ) -> dict[int, int]:
     """One statement, so one round trip and its own transaction: number, insert.
 
@@ -71,17 +71,16 @@ async def write_postgresql(
     types = [item.type for item in batch]
     payloads = [encode(item.payload).decode() for item in batch]
     authors = [item.user_id for item in batch]
-    known = written if written is not None else {}
-    if all(known.get(channel_id, SHARED) != SHARED for channel_id in ids):
-        first = {channel_id: known[channel_id] + 1 for channel_id in ids}
+    if all(written.get(channel_id, SHARED) != SHARED for channel_id in ids):
+        first = {channel_id: written[channel_id] + 1 for channel_id in ids}
         channels = [item.channel_id for item in batch]
         seqs = [first[channel_id] + k - 1 for channel_id, k in zip(channels, ordinals, strict=True)]
         try:
             await driver.execute(_INSERT_NUMBERED, channels, seqs, types, payloads, authors, now)
         except UniqueViolationError:  # another worker stored after this one's last message
-            known.update(dict.fromkeys(ids, SHARED))
+            written.update(dict.fromkeys(ids, SHARED))
         else:
-            _remember(known, first, counts)
+            _remember(written, first, counts)
             return first
     place = {channel_id: i for i, channel_id in enumerate(ids, start=1)}
     args = (ids, [place[item.channel_id] for item in batch], ordinals, types, payloads, authors, now)
@@ -95,8 +94,7 @@ async def write_postgresql(
             if attempt == RACE_RETRIES:
                 raise
     first = {channel_id: base + 1 for channel_id, base in zip(ids, bases, strict=True)}
-    if written is not None:
-        _remember(written, first, counts)
+    _remember(written, first, counts)
     return first
 
 

@@ -358,7 +358,7 @@ async def test_a_channel_another_worker_writes_to_is_numbered_by_the_database_fr
             assert await write_postgresql(driver, first, now, written) == {mine: 1, shared: 1}
             assert written == {mine: 1, shared: 1}
             # another worker stores in the shared channel
-            assert await write_postgresql(driver, [pending(shared, "meeting:shared", "x")], now) == {
+            assert await write_postgresql(driver, [pending(shared, "meeting:shared", "x")], now, {}) == {
                 shared: 2
             }
             assert await write_postgresql(driver, [pending(mine, "meeting:mine", "m2")], now, written) == {
