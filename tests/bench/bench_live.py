@@ -3,7 +3,7 @@
 Run: python tests/bench/bench_live.py [--sqlite] [--connections 2000] [--seconds 30]
      [--shape spread|tick|drift|all] [--search 250,500,1000,2000,3000,4000,6000,8000]
      [--search-seconds 15] [--no-search] [--no-cluster] [--no-sqlite] [--only relay|ours|cluster]
-     [--profile DIR]
+     [--profile DIR] [--stages]
 
 An event with enough participants (users with API tokens, written with bulk inserts) and one
 published meeting per pair, all in one slot, is seeded into a scratch database (PostgreSQL by
@@ -40,7 +40,8 @@ machine's load average when the run began (the latencies are only comparable at 
 The bar, for each shape: ours delivers >= 90 % of the relay's messages a second with p99 <= 2x
 the relay's, with no error and nothing lost; across two workers p99 <= 3x our single worker's.
 ``--profile DIR`` runs every server of ours under cProfile (CPU time, steady state only) and
-writes DIR/<port>.pstats.
+writes DIR/<port>.pstats. ``--stages`` prints under each run of ours where its messages' time
+went in each server (``tests/bench/live_stages.py``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ if str(ROOT) not in sys.path:
 from tests.bench.live_load import raise_file_limit  # noqa: E402
 from tests.bench.live_runs import Bench  # noqa: E402
 from tests.bench.live_seed import seed  # noqa: E402
+from tests.bench.live_stages import line  # noqa: E402
 
 BAR_THROUGHPUT = 0.90
 BAR_P99 = 2.0
@@ -94,6 +96,8 @@ def show(label: str, result: dict[str, Any]) -> None:
     seconds = result.get("p99_by_second_ms") or []
     if seconds:
         print(f"{'':28}p99 of each second's messages, ms: {' '.join(f'{v:g}' for v in seconds)}", flush=True)
+    for stages in result.get("stages") or []:
+        print(f"{'':28}{line(stages)}", flush=True)
 
 
 def ok(result: dict[str, Any]) -> bool:
@@ -122,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=["relay", "ours", "cluster"], default=None)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile our servers into this folder")
+    parser.add_argument(
+        "--stages", action="store_true", help="time each message's way through our servers (live_stages.py)"
+    )
     parser.add_argument("--redis-db", type=int, default=6)
     parser.add_argument(
         "--no-deflate", action="store_true", help="clients do not offer per-message compression"
@@ -150,7 +157,14 @@ def main(argv: list[str] | None = None) -> int:
                 rooms = await seed(db_url, count // 2)
                 print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
                 yield Bench(
-                    db_url, rooms, logs, args.seconds, args.profile, args.redis_db, not args.no_deflate
+                    db_url,
+                    rooms,
+                    logs,
+                    args.seconds,
+                    args.profile,
+                    args.redis_db,
+                    not args.no_deflate,
+                    stages=args.stages,
                 )
 
         async with contextlib.AsyncExitStack() as stack:

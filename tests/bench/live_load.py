@@ -174,7 +174,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
     # serving the workers, the WAL writer…) over the same window.
     db_pids = local_postgres_pids() if spec.get("count_database") else []
     db_start = {pid: cpu_seconds(pid) for pid in db_pids}
-    if spec.get("profile"):
+    if spec.get("mark_steady"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR1)
     await asyncio.gather(*(sender(i, ws) for i, ws in enumerate(sockets) if ws is not None))
@@ -183,7 +183,7 @@ async def load_run(spec: dict[str, Any]) -> dict[str, Any]:
     # Per process, and never below zero: a process that ended meanwhile (an autovacuum worker)
     # reads as 0 and would otherwise take its earlier CPU off the total.
     db_cpu = sum(max(0.0, cpu_seconds(pid) - db_start[pid]) for pid in db_pids) if db_pids else None
-    if spec.get("profile"):
+    if spec.get("mark_steady"):
         for pid in pids:
             os.kill(pid, signal.SIGUSR2)
     deadline = time.perf_counter() + spec.get("grace", 5.0)

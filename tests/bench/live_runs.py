@@ -34,6 +34,7 @@ class Bench:
     profile: Path | None
     redis_db: int
     deflate: bool = True
+    stages: bool = False  # time the stages of each message in our servers (live_stages.py)
 
     def env(self, port: int, redis: bool) -> dict[str, str]:
         env = {
@@ -64,7 +65,7 @@ class Bench:
         spec_path = self.logs / f"spec-{uuid.uuid4().hex[:8]}.json"
         pids = [p.pid for p, _ in procs.running]
         spec = {"kind": kind, "rooms": rooms, "seconds": seconds, "server_pids": pids, "shape": shape}
-        spec["profile"] = kind == "ours" and self.profile is not None
+        spec["mark_steady"] = kind == "ours" and (self.profile is not None or self.stages)
         spec["deflate"] = self.deflate
         spec["count_database"] = stores and self.database_url.startswith("postgresql")
         spec_path.write_text(json.dumps(spec))
@@ -113,6 +114,8 @@ class Bench:
                 if self.profile is not None:
                     self.profile.mkdir(parents=True, exist_ok=True)
                     cmd += ["--profile", str(self.profile / f"{port}.pstats")]
+                if self.stages:
+                    cmd += ["--stages", str(self.logs / f"stages-{port}.json")]
                 proc = procs.start(f"ours-{port}", cmd, self.env(port, redis=workers > 1))
                 wait_ready(port, proc, http=True)
             bases = [f"ws://127.0.0.1:{p}/ws/meetings" for p in ports]
@@ -120,6 +123,13 @@ class Bench:
                 [f"{bases[0]}/{mid}", ta, f"{bases[-1]}/{mid}", tb]
                 for mid, ta, tb in self.rooms[: connections // 2]
             ]
-            return self.load(procs, "ours", rooms, seconds, shape, stores=True)
+            result = self.load(procs, "ours", rooms, seconds, shape, stores=True)
+            if self.stages:
+                result["stages"] = [
+                    json.loads(path.read_text())
+                    for port in ports
+                    if (path := self.logs / f"stages-{port}.json").exists()
+                ]
+            return result
         finally:
             procs.stop()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,12 @@ def free_port() -> int:
 
 
 def serve_main(argv: list[str]) -> None:
-    """``live_servers.py --port P``: one uvicorn worker of our app (cProfile with --profile FILE)."""
+    """``live_servers.py --port P``: one uvicorn worker of our app (cProfile with --profile FILE,
+    the stages of each message, ``tests/bench/live_stages.py``, with --stages FILE)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--profile", default="")
+    parser.add_argument("--stages", default="")
     args = parser.parse_args(argv)
     raise_file_limit()
     import uvicorn
@@ -54,25 +57,28 @@ def serve_main(argv: list[str]) -> None:
             backlog=4096,
         )
 
-    if not args.profile:
-        run()
-        return
-    import cProfile
-
     # The load generator sends SIGUSR1 when the steady state begins and SIGUSR2 when it ends, so
-    # the profile holds the chat traffic only (not the connecting); CPU time, not wall time, so
-    # that other processes on the machine do not count.
-    profiler = cProfile.Profile(time.process_time)
+    # that the profile and the stages hold the chat traffic only (not the connecting).
+    begins: list[Callable[[], None]] = []
+    ends: list[Callable[[], None]] = []
+    if args.profile:
+        import cProfile
 
-    def begin(*_: Any) -> None:
-        profiler.enable()
+        # CPU time, not wall time, so that other processes on the machine do not count.
+        profiler = cProfile.Profile(time.process_time)
+        begins.append(profiler.enable)
+        ends.append(profiler.disable)
+        ends.append(lambda: profiler.dump_stats(args.profile))
+    if args.stages:
+        from tests.bench.live_stages import StageClock
 
-    def end(*_: Any) -> None:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
-
-    signal.signal(signal.SIGUSR1, begin)
-    signal.signal(signal.SIGUSR2, end)
+        clock = StageClock(Path(args.stages))
+        clock.install()
+        begins.append(clock.begin)
+        ends.append(clock.end)
+    if begins:
+        signal.signal(signal.SIGUSR1, lambda *_: [f() for f in begins])
+        signal.signal(signal.SIGUSR2, lambda *_: [f() for f in ends])
     run()
 
 
