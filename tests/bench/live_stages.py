@@ -108,18 +108,11 @@ class StageClock:
         clock = self
         post, write, resolve = LiveHub.post, LiveHub._write, LiveHub._resolve
 
-        async def timed_post(
-            hub: LiveHub,
-            channel: str,
-            event_id: int,
-            type: str,
-            payload: dict[str, Any],
-            *,
-            user_id: int | None = None,
-        ) -> dict[str, Any]:
-            if clock.on and type == "chat":
+        async def timed_post(hub: LiveHub, *args: Any, **options: Any) -> dict[str, Any]:
+            _channel, _event_id, kind, payload = args  # as the hub's callers pass them
+            if clock.on and kind == "chat":
                 clock.posting(payload)
-            return await post(hub, channel, event_id, type, payload, user_id=user_id)
+            return await post(hub, *args, **options)
 
         async def timed_write(hub: LiveHub, batch: list[Any]) -> list[dict[str, Any]]:
             started = time.perf_counter()
