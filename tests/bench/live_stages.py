@@ -58,7 +58,7 @@ class StageClock:
             return
         self.samples["received"].append(now - sent)
         self.posted[id(payload)] = (sent, now)
-        if self._ticker is None:
+        if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def writing(self, payloads: list[dict[str, Any]], started: float, done: float) -> None:
