@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, delete, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +56,7 @@ def user_out(user: User) -> UserOut:
 
 
 @post("/accounts", operation_id="createAccount", status_code=HTTP_201_CREATED, tags=["accounts"])
-async def create_account(data: SignUp, db: AsyncSession) -> UserOut:
+async def create_account(data: JSONBody[SignUp], db: AsyncSession) -> UserOut:
     """Sign up with e-mail, password (at least 10 characters) and name."""
     user = await services.create_user(
         db, email=data.email or "", password=data.password or "", name=data.name or ""
@@ -64,7 +65,9 @@ async def create_account(data: SignUp, db: AsyncSession) -> UserOut:
 
 
 @post("/auth/token", operation_id="createToken", status_code=HTTP_201_CREATED, tags=["accounts"])
-async def create_token(data: Credentials, db: AsyncSession, request: Request[Any, Any, Any]) -> TokenOut:
+async def create_token(
+    data: JSONBody[Credentials], db: AsyncSession, request: Request[Any, Any, Any]
+) -> TokenOut:
     """Exchange e-mail and password for a personal API token (use as ``Authorization: Bearer``)."""
     errors = {}
     if not data.email:

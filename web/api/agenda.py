@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,7 +122,7 @@ async def run_out(db: AsyncSession, run: ScheduleRun, event: Event) -> RunOut:
     status_code=HTTP_201_CREATED,
 )
 async def start_schedule_run(
-    slug: str, data: RunIn, db: AsyncSession, user: User, state: State
+    slug: str, data: JSONBody[RunIn], db: AsyncSession, user: User, state: State
 ) -> RunCreated:
     """Build the agenda in the background (owner and organisers); one build per event at a time."""
     event = await get_event(db, slug)

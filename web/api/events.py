@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +57,7 @@ async def list_events(
     guards=[requires_login],
     status_code=HTTP_201_CREATED,
 )
-async def create_event(data: EventIn, db: AsyncSession, user: User) -> EventOut:
+async def create_event(data: JSONBody[EventIn], db: AsyncSession, user: User) -> EventOut:
     """Create an event (platform administrators); the caller becomes its owner."""
     event = await services.create_event(db, user, given(data))
     return event_out(event, [])
@@ -71,7 +71,7 @@ async def get_event(slug: str, db: AsyncSession, user: User | None) -> EventOut:
 
 
 @patch("/events/{slug:str}", operation_id="updateEvent", tags=TAGS, guards=[requires_login])
-async def update_event(slug: str, data: EventIn, db: AsyncSession, user: User) -> EventOut:
+async def update_event(slug: str, data: JSONBody[EventIn], db: AsyncSession, user: User) -> EventOut:
     """Change the fields sent (owner and organisers); status moves forward only."""
     event = await services.get_visible_event(db, slug, user)
     await services.update_event(db, event, user, given(data))
@@ -87,7 +87,7 @@ async def get_grid(slug: str, db: AsyncSession, user: User | None) -> GridOut:
 
 
 @put("/events/{slug:str}/grid", operation_id="replaceSlotGrid", tags=TAGS, guards=[requires_login])
-async def put_grid(slug: str, data: GridIn, db: AsyncSession, user: User) -> GridOut:
+async def put_grid(slug: str, data: JSONBody[GridIn], db: AsyncSession, user: User) -> GridOut:
     """Replace the sessions and lay the slots out again (not once the event is live)."""
     event = await services.get_visible_event(db, slug, user)
     rows = [given(s) for s in data.sessions or []]
@@ -110,7 +110,7 @@ async def list_clusters(slug: str, db: AsyncSession, user: User | None) -> list[
     guards=[requires_login],
     status_code=HTTP_201_CREATED,
 )
-async def add_cluster(slug: str, data: ClusterIn, db: AsyncSession, user: User) -> ClusterOut:
+async def add_cluster(slug: str, data: JSONBody[ClusterIn], db: AsyncSession, user: User) -> ClusterOut:
     """Add a co-organising cluster (owner and organisers)."""
     event = await services.get_visible_event(db, slug, user)
     return cluster_out(await team.add_cluster(db, event, user, data.name, data.description or ""))
@@ -123,7 +123,7 @@ async def add_cluster(slug: str, data: ClusterIn, db: AsyncSession, user: User) 
     guards=[requires_login],
 )
 async def update_cluster(
-    slug: str, cluster_id: int, data: ClusterIn, db: AsyncSession, user: User
+    slug: str, cluster_id: int, data: JSONBody[ClusterIn], db: AsyncSession, user: User
 ) -> ClusterOut:
     """Rename a cluster or change its description."""
     event = await services.get_visible_event(db, slug, user)
@@ -158,7 +158,7 @@ async def list_roles(slug: str, db: AsyncSession, user: User) -> list[RoleOut]:
     guards=[requires_login],
     status_code=HTTP_201_CREATED,
 )
-async def add_role(slug: str, data: RoleIn, db: AsyncSession, user: User) -> RoleOut:
+async def add_role(slug: str, data: JSONBody[RoleIn], db: AsyncSession, user: User) -> RoleOut:
     """Give an existing account a role: owner, organiser or cluster_partner (with cluster_id)."""
     event = await services.get_visible_event(db, slug, user)
     row = await team.add_role(db, event, user, email=data.email, role=data.role, cluster_id=data.cluster_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,7 +166,11 @@ async def get_outcome(meeting_id: int, db: AsyncSession, user: User) -> Outcomes
     status_code=HTTP_200_OK,
 )
 async def record_outcome(
-    request: Request[Any, Any, Any], meeting_id: int, data: dict[str, Any], db: AsyncSession, user: User
+    request: Request[Any, Any, Any],
+    meeting_id: int,
+    data: JSONBody[dict[str, Any]],
+    db: AsyncSession,
+    user: User,
 ) -> OutcomesOut:
     """Record or update the caller's report (took_place, rating 1-5, wants_to_continue, outcome, private_notes)."""
     view = await outcomes.record_outcome(db, meeting_id, user, data)
@@ -215,7 +220,7 @@ async def list_followups(slug: str, db: AsyncSession, user: User) -> list[TaskOu
     status_code=HTTP_201_CREATED,
 )
 async def create_followup(
-    slug: str, data: dict[str, Any], request: Request[Any, Any, Any], db: AsyncSession, user: User
+    slug: str, data: JSONBody[dict[str, Any]], request: Request[Any, Any, Any], db: AsyncSession, user: User
 ) -> TaskOut:
     """Add a task to one of the caller's meetings: meeting_id, title, due_on (YYYY-MM-DD), owner_id."""
     event = await get_visible_event(db, slug, user)
@@ -248,7 +253,11 @@ async def complete_followup(
     status_code=HTTP_201_CREATED,
 )
 async def comment_followup(
-    task_id: int, data: dict[str, Any], request: Request[Any, Any, Any], db: AsyncSession, user: User
+    task_id: int,
+    data: JSONBody[dict[str, Any]],
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    user: User,
 ) -> CommentOut:
     """Comment on the task (either party of its meeting)."""
     task, comment = await tasks.add_comment(db, task_id, user, data)

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +46,7 @@ async def live_rooms(slug: str, db: AsyncSession, user: User) -> dict[str, Any]:
     status_code=HTTP_201_CREATED,
 )
 async def post_announcement(
-    slug: str, data: AnnouncementIn, db: AsyncSession, user: User, request: Request[Any, Any, Any]
+    slug: str, data: JSONBody[AnnouncementIn], db: AsyncSession, user: User, request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
     """Announce to everyone at the event, or to one cluster's participants; returns the stored message."""
     who = await dashboard.event_access(db, user, slug)

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import get, patch, post
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,7 +155,7 @@ async def _describe(db: AsyncSession, user: User, request_id: int) -> MeetingReq
     status_code=HTTP_201_CREATED,
 )
 async def create_request(
-    slug: str, data: MeetingRequestIn, db: AsyncSession, user: User
+    slug: str, data: JSONBody[MeetingRequestIn], db: AsyncSession, user: User
 ) -> MeetingRequestOut:
     """Ask another participant for a meeting (with a slot index when the event uses self-booking)."""
     event = await get_visible_event(db, slug, user)
@@ -204,7 +204,7 @@ async def accept(request_id: int, db: AsyncSession, user: User) -> MeetingReques
     status_code=HTTP_200_OK,
 )
 async def decline(
-    request_id: int, db: AsyncSession, user: User, data: DeclineIn | None = None
+    request_id: int, db: AsyncSession, user: User, data: JSONBody[DeclineIn | None] = None
 ) -> MeetingRequestOut:
     """The receiver declines, with an optional reason."""
     await services.decline_request(db, user, request_id, {"reason": data.reason if data else None})
@@ -231,7 +231,7 @@ async def cancel(request_id: int, db: AsyncSession, user: User) -> MeetingReques
     guards=[requires_login],
 )
 async def update_request(
-    request_id: int, data: PriorityIn, db: AsyncSession, user: User
+    request_id: int, data: JSONBody[PriorityIn], db: AsyncSession, user: User
 ) -> MeetingRequestOut:
     """Organisers set the priority (1..3, the scheduler's weight)."""
     await services.set_priority(db, user, request_id, {"priority": data.priority})
@@ -246,7 +246,7 @@ async def update_request(
     status_code=HTTP_201_CREATED,
 )
 async def create_organiser_meeting(
-    slug: str, data: OrganiserMeetingIn, db: AsyncSession, user: User
+    slug: str, data: JSONBody[OrganiserMeetingIn], db: AsyncSession, user: User
 ) -> MeetingRequestOut:
     """Organisers match two participants (accepted at once) with a priority 1..3."""
     event = await get_visible_event(db, slug, user)
@@ -273,7 +273,9 @@ async def get_settings(slug: str, db: AsyncSession, user: User) -> SettingsOut:
     tags=TAGS,
     guards=[requires_login],
 )
-async def update_settings(slug: str, data: SettingsPatch, db: AsyncSession, user: User) -> SettingsOut:
+async def update_settings(
+    slug: str, data: JSONBody[SettingsPatch], db: AsyncSession, user: User
+) -> SettingsOut:
     """Change the request mode, caps, expiry or scheduling mode (owner and organisers)."""
     event = await get_visible_event(db, slug, user)
     return settings_out(await services.update_settings(db, event, user, _given(data)))

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response, get, patch, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,7 +65,7 @@ async def changed_out(db: AsyncSession, meeting: Meeting) -> MeetingChanged:
     status_code=HTTP_200_OK,
 )
 async def cancel(
-    meeting_id: int, db: AsyncSession, user: User, data: CancelIn | None = None
+    meeting_id: int, db: AsyncSession, user: User, data: JSONBody[CancelIn | None] = None
 ) -> MeetingChanged:
     """Cancel a meeting (either participant, or staff covering either side); the other side is told."""
     meeting = await cancel_meeting(db, meeting_id, user, data.reason if data else None)
@@ -72,7 +73,7 @@ async def cancel(
 
 
 @patch("/meetings/{meeting_id:int}", operation_id="moveMeeting", tags=TAGS, guards=[requires_login])
-async def move(meeting_id: int, data: MoveIn, db: AsyncSession, user: User) -> MeetingChanged:
+async def move(meeting_id: int, data: JSONBody[MoveIn], db: AsyncSession, user: User) -> MeetingChanged:
     """Move a meeting to another slot and/or table (organisers), checked against every hard rule."""
     meeting = await move_meeting(db, meeting_id, user, slot=data.slot, table=data.table)
     return await changed_out(db, meeting)

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +42,9 @@ async def export(db: AsyncSession, user: User) -> Response[dict[str, Any]]:
     guards=[requires_login],
     status_code=HTTP_200_OK,
 )
-async def delete(data: DeleteIn, request: Request[Any, Any, Any], db: AsyncSession, user: User) -> DeletedOut:
+async def delete(
+    data: JSONBody[DeleteIn], request: Request[Any, Any, Any], db: AsyncSession, user: User
+) -> DeletedOut:
     """Delete the caller's account (password required); their meetings stay in the figures, anonymous."""
     await delete_account(db, user, data.password, client_address(request))
     return DeletedOut(deleted=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import delete, get, patch, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +69,7 @@ async def participant_out(db: AsyncSession, event: Event, p: Participant) -> Par
     guards=[requires_login],
     tags=TAGS,
 )
-async def register(slug: str, data: RegistrationIn, db: AsyncSession, user: User) -> ParticipantOut:
+async def register(slug: str, data: JSONBody[RegistrationIn], db: AsyncSession, user: User) -> ParticipantOut:
     """Register the caller for the event (pending when the event requires approval)."""
     event = await get_visible_event(db, slug, user)
     participant = await services.register(db, user, event, registration_input(data))
@@ -110,7 +111,7 @@ async def get_participant(slug: str, participant_id: int, db: AsyncSession, user
     tags=TAGS,
 )
 async def update_participant(
-    slug: str, participant_id: int, data: ParticipantPatch, db: AsyncSession, user: User
+    slug: str, participant_id: int, data: JSONBody[ParticipantPatch], db: AsyncSession, user: User
 ) -> ParticipantOut:
     """Edit a profile (its owner or staff covering its cluster; staff may also set ``status``)."""
     event = await get_visible_event(db, slug, user)
@@ -127,7 +128,9 @@ async def update_participant(
     guards=[requires_login],
     tags=TAGS,
 )
-async def create_opportunity(slug: str, data: OpportunityIn, db: AsyncSession, user: User) -> OpportunityOut:
+async def create_opportunity(
+    slug: str, data: JSONBody[OpportunityIn], db: AsyncSession, user: User
+) -> OpportunityOut:
     """Publish an opportunity on the caller's own registration."""
     event = await get_visible_event(db, slug, user)
     item = await market.create_opportunity(
@@ -151,7 +154,7 @@ async def create_opportunity(slug: str, data: OpportunityIn, db: AsyncSession, u
     tags=TAGS,
 )
 async def update_opportunity(
-    slug: str, opportunity_id: int, data: OpportunityIn, db: AsyncSession, user: User
+    slug: str, opportunity_id: int, data: JSONBody[OpportunityIn], db: AsyncSession, user: User
 ) -> OpportunityOut:
     """Edit one of the caller's opportunities; fields left out stay as they are."""
     event = await get_visible_event(db, slug, user)
@@ -220,7 +223,7 @@ async def organisation_page(db: AsyncSession, org: Organisation, user: User) -> 
     tags=TAGS,
 )
 async def update_organisation(
-    organisation_id: int, data: OrganisationIn, db: AsyncSession, user: User
+    organisation_id: int, data: JSONBody[OrganisationIn], db: AsyncSession, user: User
 ) -> OrganisationOut:
     """Edit an organisation (its creator and people registered on its behalf)."""
     org = await orgs.get_organisation(db, organisation_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import delete, get, patch, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,7 +92,7 @@ async def list_workshops(slug: str, db: AsyncSession, user: User | None) -> list
     guards=[requires_login],
     status_code=HTTP_201_CREATED,
 )
-async def create_workshop(slug: str, data: WorkshopIn, db: AsyncSession, user: User) -> WorkshopOut:
+async def create_workshop(slug: str, data: JSONBody[WorkshopIn], db: AsyncSession, user: User) -> WorkshopOut:
     """Create a workshop (owner and organisers): title, presenter, one or more slots, capacity."""
     event = await get_visible_event(db, slug, user)
     workshop = await workshops.create_workshop(db, event, user, _given(data))
@@ -107,7 +108,9 @@ async def get_workshop(workshop_id: int, db: AsyncSession, user: User | None) ->
 
 
 @patch("/workshops/{workshop_id:int}", operation_id="updateWorkshop", tags=TAGS, guards=[requires_login])
-async def update_workshop(workshop_id: int, data: WorkshopIn, db: AsyncSession, user: User) -> WorkshopOut:
+async def update_workshop(
+    workshop_id: int, data: JSONBody[WorkshopIn], db: AsyncSession, user: User
+) -> WorkshopOut:
     """Change a workshop (owner and organisers); every field is sent again, as on create."""
     workshop = await workshops.update_workshop(db, workshop_id, user, _given(data))
     return workshop_out(await workshops.workshop_view(db, workshop, user))
