@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.accounts.models import User
 from clockevents.accounts.services import issue_token
 from clockevents.agenda.models import Meeting
+from clockevents.cli import SERVER_OPTIONS
 from clockevents.events.models import Event
 from clockevents.registration.models import Participant
 from clockevents.settings import Settings
@@ -50,7 +51,8 @@ async def serve(
         port=port,
         lifespan="on",
         log_level="warning",
-        ws="websockets",
+        ws=SERVER_OPTIONS["ws"],  # the WebSocket binding the app is served with
+        ws_per_message_deflate=SERVER_OPTIONS["ws_per_message_deflate"],
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
