@@ -105,9 +105,7 @@ async def seed_outcomes(db: AsyncSession, seed: int = 2026, time_limit: float = 
             await db.execute(
                 select(Participant.id, Participant.user_id).where(Participant.event_id == event.id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows = (
         await db.execute(

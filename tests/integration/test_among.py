@@ -22,5 +22,5 @@ async def test_among_selects_exactly_the_listed_ids_and_updates_only_them(db: As
     assert list(await db.scalars(select(User.id).where(among(User.id, [], dialect)))) == []
 
     await db.execute(update(User).where(among(User.id, ids[1:3], dialect)).values(name="renamed"))
-    names = dict((await db.execute(select(User.id, User.name).where(User.id.in_(ids)))).tuples().all())
+    names = dict((await db.execute(select(User.id, User.name).where(User.id.in_(ids)))).all())
     assert names == {ids[0]: "User 0", ids[1]: "renamed", ids[2]: "renamed", ids[3]: "User 3"}
