@@ -115,7 +115,9 @@ class Bench:
                     self.profile.mkdir(parents=True, exist_ok=True)
                     cmd += ["--profile", str(self.profile / f"{port}.pstats")]
                 if self.stages:
-                    cmd += ["--stages", str(self.logs / f"stages-{port}.json")]
+                    stages = self.logs / f"stages-{port}.json"
+                    stages.unlink(missing_ok=True)  # an earlier run's, on the same port
+                    cmd += ["--stages", str(stages)]
                 proc = procs.start(f"ours-{port}", cmd, self.env(port, redis=workers > 1))
                 wait_ready(port, proc, http=True)
             bases = [f"ws://127.0.0.1:{p}/ws/meetings" for p in ports]
