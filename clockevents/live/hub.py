@@ -34,7 +34,14 @@ from clockevents.db import engine_of, utcnow
 from clockevents.live import history as reading
 from clockevents.live.messages import encode
 from clockevents.live.models import LiveChannel
-from clockevents.live.storage import Pending, SqliteWriter, for_writing, numbered, write_postgresql
+from clockevents.live.storage import (
+    Pending,
+    SqliteWriter,
+    driver_of,
+    for_writing,
+    numbered,
+    write_postgresql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +245,7 @@ class LiveHub:
         if self._task is None:  # no writer running (scripts, tests): a pooled connection
             async with engine.connect() as connection:
                 connection = await for_writing(connection)
-                return await self._write_on((await connection.get_raw_connection()).driver_connection, batch)
+                return await self._write_on(await driver_of(connection), batch)
         if self._connection is not None and time.monotonic() - self._used_at > IDLE_RECHECK:
             await self._drop_connection()  # a fresh one below, from the pool, checked alive
         if self._connection is None:
@@ -246,7 +253,7 @@ class LiveHub:
             try:
                 self._connection = await for_writing(connection, own=True, durable=self.durable_commit)
                 # Fetched once: through SQLAlchemy each batch paid a greenlet switch for it.
-                self._driver = (await self._connection.get_raw_connection()).driver_connection
+                self._driver = await driver_of(self._connection)
             except BaseException:
                 with contextlib.suppress(Exception):
                     await connection.invalidate()

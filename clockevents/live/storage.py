@@ -189,6 +189,11 @@ async def for_writing(
     return connection
 
 
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The driver's connection (asyncpg) under ``connection``, which ``write_postgresql`` talks to."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
 def numbered(batch: list[Pending], next_seq: dict[int, int], now: datetime) -> list[dict[str, Any]]:
     """The batch's messages as sent: ``next_seq`` holds each channel's first new number."""
     at = iso(now)

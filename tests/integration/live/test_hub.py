@@ -12,7 +12,7 @@ from clockevents.db import create_engine, create_session_factory, utcnow
 from clockevents.live.hub import LiveHub
 from clockevents.live.messages import decode
 from clockevents.live.models import LiveChannel, LiveMessage
-from clockevents.live.storage import SHARED, Pending, for_writing, write_postgresql
+from clockevents.live.storage import SHARED, Pending, driver_of, for_writing, write_postgresql
 from clockevents.settings import Settings
 from tests.integration.live.conftest import Room
 
@@ -351,7 +351,7 @@ async def test_a_channel_another_worker_writes_to_is_numbered_by_the_database_fr
         mine = await hub.channel_id("meeting:mine", room.event.id)
         shared = await hub.channel_id("meeting:shared", room.event.id)
         async with engine.connect() as connection:
-            driver = (await (await for_writing(connection)).get_raw_connection()).driver_connection
+            driver = await driver_of(await for_writing(connection))
             written: dict[int, int] = {}
             now = utcnow()
             first = [pending(mine, "meeting:mine", "m1"), pending(shared, "meeting:shared", "s1")]
