@@ -115,7 +115,8 @@ def typical_second(result: dict[str, Any]) -> float:
 def against(result: dict[str, Any], relay: dict[str, Any]) -> str:
     """The p99 of the typical second, against the relay's (information beside the bar, no verdict)."""
     mine, theirs = typical_second(result), typical_second(relay)
-    return f"typical second's p99 {mine:.1f} ms against {theirs:.1f} ms, {mine / theirs:.2f}x"
+    times = f"{mine / theirs:.2f}x" if theirs > 0 else "the relay's under 0.1 ms"
+    return f"typical second's p99 {mine:.1f} ms against {theirs:.1f} ms, {times}"
 
 
 def ok(result: dict[str, Any]) -> bool:
