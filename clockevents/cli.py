@@ -25,7 +25,8 @@ SERVER_OPTIONS: dict[str, Any] = {
     # uvicorn's Sans-I/O binding of websockets (its default since 0.50), never the deprecated
     # legacy one: on the live benchmark (2,000 sockets, one message a second each) the legacy
     # binding costs ~10 % more CPU per message and triples the p99 (20 to 26 ms against 7 to 10 ms).
-    "ws": "websockets-sansio",
+    # Ours extends it with a way for chat that skips the ASGI queue (web/live/protocol.py).
+    "ws": "web.live.protocol:LiveProtocol",
     # No per-message compression on the WebSockets: live messages are a few hundred bytes, where
     # deflate saves little and costs CPU on every frame and a compressor's memory per socket.
     "ws_per_message_deflate": False,
