@@ -155,13 +155,32 @@ class LiveHub:
     ) -> dict[str, Any]:
         """Store a message on ``channel``, publish it, and return it as sent (with its ``seq``)."""
         channel_id = await self.channel_id(channel, event_id)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._queue.append(Pending(channel_id, channel, type, payload, user_id, future))
+        future = self._enqueue(channel_id, channel, type, payload, user_id)
         if self._task is None:  # no writer running (scripts, tests): write now
             await self._flush()
-        else:
-            self._wakeup.set()
         return await future
+
+    def post_nowait(
+        self, channel: str, type: str, payload: dict[str, Any], *, user_id: int | None = None
+    ) -> asyncio.Future[dict[str, Any]] | None:
+        """``post`` without waiting: the message is queued for the writer, in order with every
+        other, and the future gives it as sent. None when that cannot be done at once (no writer
+        running, or a channel this worker has not used yet): then ``post`` it."""
+        if self._task is None:
+            return None
+        channel_id = self._channel_ids.get(channel)
+        if channel_id is None:
+            return None
+        return self._enqueue(channel_id, channel, type, payload, user_id)
+
+    def _enqueue(
+        self, channel_id: int, channel: str, type: str, payload: dict[str, Any], user_id: int | None
+    ) -> asyncio.Future[dict[str, Any]]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append(Pending(channel_id, channel, type, payload, user_id, future))
+        if self._task is not None:
+            self._wakeup.set()
+        return future
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Send ``message`` to the channel's subscribers without storing it (or after storing it)."""

@@ -5,6 +5,7 @@ The WebSocket handler (web/live) calls these; it holds no rule of its own.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -216,19 +217,24 @@ def check_chat(data: dict[str, Any]) -> str:
     return text.strip()
 
 
-async def post_chat(hub: LiveHub, room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
+def _chat(room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
     text = check_chat(data)
     who = room.who
-    return await hub.post(
-        room.channel,
-        room.event.id,
-        "chat",
-        {
-            "from": {"participant_id": who["participant_id"], "user_id": who["user_id"], "name": who["name"]},
-            "text": text,
-        },
-        user_id=room.user.id,
-    )
+    return {
+        "from": {"participant_id": who["participant_id"], "user_id": who["user_id"], "name": who["name"]},
+        "text": text,
+    }
+
+
+async def post_chat(hub: LiveHub, room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
+    return await hub.post(room.channel, room.event.id, "chat", _chat(room, data), user_id=room.user.id)
+
+
+def post_chat_nowait(
+    hub: LiveHub, room: RoomAccess, data: dict[str, Any]
+) -> asyncio.Future[dict[str, Any]] | None:
+    """``post_chat`` without waiting for the message to be stored (``LiveHub.post_nowait``)."""
+    return hub.post_nowait(room.channel, "chat", _chat(room, data), user_id=room.user.id)
 
 
 async def save_note(hub: LiveHub, db: AsyncSession, room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from clockevents.live.hub import LiveHub
 from clockevents.live.messages import decode, encode
 from web.live.eager import run_eagerly
 from web.live.fanout import Fanout
+from web.live.protocol import EXTENSION, LiveProtocol
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,12 @@ CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
+MAX_IN_FLIGHT = 8  # a socket's messages taken directly and not yet stored; more go the ASGI way
+
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+# A message taken straight from the protocol (``web/live/protocol.py``): queued for storing, the
+# future says when it is stored and published; None when the handler leaves it to ``handlers``.
+DirectHandler = Callable[[dict[str, Any]], "asyncio.Future[Any] | None"]
 
 
 def origin_allowed(socket: WebSocket, base_url: str) -> bool:
@@ -68,6 +74,16 @@ class Throttle:
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def ready(self) -> bool:
+        """Whether a token is there now (``take`` it to use it)."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return self.tokens >= 1
+
+    def take(self) -> None:
+        self.tokens -= 1
+
 
 class LiveConnection:
     """Runs one socket: join the channel, replay or snapshot, then serve the client until it closes."""
@@ -98,6 +114,17 @@ class LiveConnection:
         self._sending: asyncio.Future[Any] | None = None  # a pushed message still on its way out
         self._catching: asyncio.Task[None] | None = None
         self.handlers: dict[str, Handler] = {}
+        # Message types that may be taken straight from the protocol, without the socket's task;
+        # each also needs its entry in ``handlers`` for the messages that go the ASGI way.
+        self.direct: dict[str, DirectHandler] = {}
+        self.throttle = Throttle()
+        self._warned = False
+        extensions = socket.scope.get("extensions") or {}
+        self._protocol: LiveProtocol | None = extensions.get(EXTENSION)
+        self._busy = True  # the socket's task has a message in hand (or is not reading yet)
+        self._in_flight = 0
+        self._last_direct: asyncio.Future[Any] | None = None
+        self._errors: set[asyncio.Task[None]] = set()
         self.close_code: int = 1000
         self.gone = False
         self._started = False  # until the replay or snapshot is out, live messages wait in the outbox
@@ -107,6 +134,8 @@ class LiveConnection:
             text = encode(message).decode()
         else:
             text = message.decode() if isinstance(message, bytes) else message
+        if self._protocol is not None and self._protocol.send_text_now(text):
+            return
         try:
             await self.socket.send({"type": "websocket.send", "text": text})
         except Exception as exc:  # the client has gone; the receiving side ends the connection
@@ -142,6 +171,8 @@ class LiveConnection:
                 return
             text = encode(self.present(message)).decode()
         self.last_seq = seq
+        if self._protocol is not None and self._protocol.send_text_now(text):
+            return
         try:
             pending = run_eagerly(self.socket.send({"type": "websocket.send", "text": text}))
         except Exception:  # the client has gone; the receiving side ends the connection
@@ -266,22 +297,29 @@ class LiveConnection:
 
     async def run(self) -> None:
         """Serve the client until it goes; ``close_code`` tells how it went."""
-        throttle = Throttle()
-        warned = False
+        throttle = self.throttle
+        protocol = self._protocol
+        if protocol is not None and self.direct:
+            protocol.receiver = self._receive_now
         try:
             while True:
+                self._busy = False
                 event = await self.socket.receive()
+                self._busy = True  # set before anything else runs: no message is taken directly now
                 if event["type"] == "websocket.disconnect":
                     self.close_code = int(event.get("code", 1000))
                     return
+                last = self._last_direct
+                if last is not None and not last.done():  # what was taken directly goes first
+                    await asyncio.wait((last,))
                 wait = throttle.wait_time()
                 if wait > 0:
-                    if not warned:
-                        warned = True
+                    if not self._warned:
+                        self._warned = True
                         await self.error("too many messages: slowed down")
                     await asyncio.sleep(wait)
                 elif throttle.tokens >= throttle.burst / 2:
-                    warned = False
+                    self._warned = False
                 raw = event.get("text")
                 if raw is None:
                     raw = event.get("bytes") or b""
@@ -296,6 +334,9 @@ class LiveConnection:
             self.close_code = 1006
         finally:
             self.gone = True
+            self._busy = True
+            if protocol is not None:
+                protocol.receiver = None
             if self._catching is not None:
                 self._catching.cancel()
             if self._drainer is not None:
@@ -306,6 +347,60 @@ class LiveConnection:
                 await self.fanout.leave(self.channel, self)
             except Exception:
                 log.exception("leaving live channel %s failed", self.channel)
+
+    def _receive_now(self, text: str) -> bool:
+        """A message straight from the protocol, while the socket's task waits for one: take it
+        here (True) when its type has a ``direct`` handler that queues it at once; anything else,
+        or anything wrong with it, goes the ASGI way to ``run`` (False), which answers for it.
+
+        Taken, a message is throttled as in ``run`` and queued for storing in the order it came;
+        the socket's task handles its next message only once this one is stored and published,
+        as it does with its own.
+        """
+        if self._busy or self.gone or self._in_flight >= MAX_IN_FLIGHT or len(text) * 4 > MAX_MESSAGE:
+            return False
+        try:
+            data = decode(text)
+        except msgspec.DecodeError:
+            return False
+        kind = data.get("type") if type(data) is dict else None
+        handler = self.direct.get(kind) if type(kind) is str else None
+        if handler is None or not self.throttle.ready():
+            return False
+        try:
+            stored = handler(data)
+        except DomainError:  # ValidationFailed too: answered the ASGI way
+            return False
+        if stored is None:
+            return False
+        self.throttle.take()
+        if self.throttle.tokens >= self.throttle.burst / 2:
+            self._warned = False
+        self._in_flight += 1
+        self._last_direct = stored
+        stored.add_done_callback(self._stored)
+        return True
+
+    def _stored(self, stored: asyncio.Future[Any]) -> None:
+        self._in_flight -= 1
+        if stored.cancelled():
+            return
+        exc = stored.exception()
+        if exc is None or self.gone:
+            return
+        log.warning("storing a live message on %s failed: %r", self.channel, exc)
+        task = asyncio.get_running_loop().create_task(self._report(exc))
+        self._errors.add(task)
+        task.add_done_callback(self._errors.discard)
+
+    async def _report(self, exc: BaseException) -> None:
+        try:
+            if isinstance(exc, DomainError):
+                await self.error(exc.message)
+            else:
+                await self.error("the message could not be stored: please send it again")
+        except _Gone:
+            pass
 
     async def handle(self, raw: str | bytes) -> None:
         try:

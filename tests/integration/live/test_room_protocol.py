@@ -116,6 +116,41 @@ async def test_bad_messages_get_an_error_and_the_connection_stays(server: str, r
     await a.close()
 
 
+async def test_messages_reach_the_partner_in_the_order_they_were_sent(server: str, room: Room) -> None:
+    # Chat is stored before it goes out; a signal is not stored. One sent right after a chat
+    # still arrives after it, and the stored ones (chat, notes) are numbered in the order sent.
+    url = f"{server}/ws/meetings/{room.meeting.id}"
+    a = await connect(url, room.a_token)
+    b = await connect(url, room.b_token)
+    await recv(a)
+    await recv(b)
+    await a.send(json.dumps({"type": "ping"}))
+    await recv_until(a, "pong")  # a's connection reads its messages now
+    sent = []
+    for i in range(6):
+        # Each pair sent at once, while the connection waits for a message: the chat is queued
+        # for storing as it arrives, and the signal has to wait until it has gone out.
+        await a.send(json.dumps({"type": "chat", "text": f"chat {i}"}))
+        await a.send(json.dumps({"type": "signal", "data": {"n": i}}))
+        sent += [f"chat {i}", f"signal {i}"]
+        if i % 3 == 2:
+            await a.send(json.dumps({"type": "note", "text": f"note {i}"}))
+            sent.append(f"note {i}")
+        await recv_until(a, "chat")
+    got, seqs = [], []
+    while len(got) < len(sent):
+        message = await recv(b)
+        if message["type"] == "signal":
+            got.append(f"signal {message['data']['n']}")
+        elif message["type"] in ("chat", "note"):
+            got.append(f"{message['type']} {message['text'].split()[-1]}")
+            seqs.append(message["seq"])
+    assert got == sent
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    await a.close()
+    await b.close()
+
+
 async def test_resume_after_a_drop_misses_nothing(server: str, room: Room) -> None:
     url = f"{server}/ws/meetings/{room.meeting.id}"
     a = await connect(url, room.a_token)
