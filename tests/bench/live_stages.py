@@ -5,8 +5,8 @@ wrapping three methods of the live hub. Between SIGUSR1 and SIGUSR2 (the load ge
 state) it times every chat message of the benchmark, whose text carries the moment it was sent on
 the clock that all processes of the machine share (``time.perf_counter``):
 
-- ``received``: from the send to the hub's ``post`` (the socket, the event loop, the handler);
-- ``queued``: from the post to the start of the write of its batch (waiting for the batch before);
+- ``received``: from the send to the hub's queue (the socket, the event loop, the handler);
+- ``queued``: from there to the start of the write of its batch (waiting for the batch before);
 - ``written``: the batch's write, once per batch (for PostgreSQL its round trip to the server);
 - ``published``: from the end of the write to the end of the sends to the channel's sockets;
 - ``to_publish``: the whole way, from the send to the end of those sends;
@@ -102,17 +102,18 @@ class StageClock:
     # installing --------------------------------------------------------------------------
 
     def install(self) -> None:
-        """Wrap the hub's ``post``, ``_write`` and ``_resolve`` (called once its batch is published)."""
+        """Wrap the hub's ``_enqueue`` (every message stored goes through it, waited for or
+        not), ``_write`` and ``_resolve`` (called once its batch is published)."""
         from clockevents.live.hub import LiveHub
 
         clock = self
-        post, write, resolve = LiveHub.post, LiveHub._write, LiveHub._resolve
+        enqueue, write, resolve = LiveHub._enqueue, LiveHub._write, LiveHub._resolve
 
-        async def timed_post(hub: LiveHub, *args: Any, **options: Any) -> dict[str, Any]:
-            _channel, _event_id, kind, payload = args  # as the hub's callers pass them
+        def timed_enqueue(hub: LiveHub, *args: Any) -> asyncio.Future[dict[str, Any]]:
+            _channel_id, _channel, kind, payload, _user_id = args  # as the hub passes them
             if clock.on and kind == "chat":
                 clock.posting(payload)
-            return await post(hub, *args, **options)
+            return enqueue(hub, *args)
 
         async def timed_write(hub: LiveHub, batch: list[Any]) -> list[dict[str, Any]]:
             started = time.perf_counter()
@@ -126,7 +127,7 @@ class StageClock:
                 clock.resolving([item.payload for item in batch])
             resolve(batch, messages)
 
-        LiveHub.post = timed_post  # type: ignore[method-assign]
+        LiveHub._enqueue = timed_enqueue  # type: ignore[method-assign]
         LiveHub._write = timed_write  # type: ignore[method-assign]
         LiveHub._resolve = staticmethod(timed_resolve)  # type: ignore[method-assign]
 
