@@ -34,6 +34,7 @@ CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
+NOT_STORED = "the message could not be stored: please send it again"
 MAX_IN_FLIGHT = 8  # a socket's messages taken directly and not yet stored; more go the ASGI way
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -398,7 +399,7 @@ class LiveConnection:
             if isinstance(exc, DomainError):
                 await self.error(exc.message)
             else:
-                await self.error("the message could not be stored: please send it again")
+                await self.error(NOT_STORED)
         except _Gone:
             pass
 
@@ -427,3 +428,8 @@ class LiveConnection:
             await self.error("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
         except DomainError as exc:
             await self.error(exc.message)
+        except _Gone:
+            raise
+        except Exception:  # the database gone, say: the client hears of it, the connection stays
+            log.exception("handling a live %r message on %s failed", kind, self.channel)
+            await self.error(NOT_STORED)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import websockets
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.live.messages import meeting_channel
+from clockevents.live.models import LiveChannel
 from tests.integration.live.conftest import Room, close_code, connect, recv, recv_until
 
 
@@ -149,6 +153,28 @@ async def test_messages_reach_the_partner_in_the_order_they_were_sent(server: st
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     await a.close()
     await b.close()
+
+
+async def test_a_message_that_cannot_be_stored_gets_an_error_and_the_connection_stays(
+    server: str, room: Room, db: AsyncSession
+) -> None:
+    a = await connect(f"{server}/ws/meetings/{room.meeting.id}", room.a_token)
+    await recv(a)
+    await a.send(json.dumps({"type": "ping"}))
+    await recv_until(a, "pong")
+    await a.send(json.dumps({"type": "chat", "text": "kept"}))
+    assert (await recv_until(a, "chat"))["text"] == "kept"
+    # The room's channel vanishes under the running server: nothing more can be stored in it.
+    await db.execute(delete(LiveChannel).where(LiveChannel.name == meeting_channel(room.meeting.id)))
+    await db.commit()
+    reason = "the message could not be stored: please send it again"
+    await a.send(json.dumps({"type": "chat", "text": "lost"}))  # taken straight from the protocol
+    assert (await recv_until(a, "error"))["reason"] == reason
+    await a.send(json.dumps({"type": "note", "text": "lost too"}))  # through the connection's task
+    assert (await recv_until(a, "error"))["reason"] == reason
+    await a.send(json.dumps({"type": "ping"}))
+    assert (await recv_until(a, "pong"))["type"] == "pong"
+    await a.close()
 
 
 async def test_resume_after_a_drop_misses_nothing(server: str, room: Room) -> None:
