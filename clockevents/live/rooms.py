@@ -6,6 +6,7 @@ The WebSocket handler (web/live) calls these; it holds no rule of its own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -210,11 +211,12 @@ async def snapshot(
 
 def check_chat(data: dict[str, Any]) -> str:
     text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not stripped:
         raise ValidationFailed({"text": "A chat message needs some text."})
     if len(text) > CHAT_MAX:
         raise ValidationFailed({"text": f"A chat message holds at most {CHAT_MAX} characters."})
-    return text.strip()
+    return stripped
 
 
 def _chat(room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
@@ -230,11 +232,23 @@ async def post_chat(hub: LiveHub, room: RoomAccess, data: dict[str, Any]) -> dic
     return await hub.post(room.channel, room.event.id, "chat", _chat(room, data), user_id=room.user.id)
 
 
-def post_chat_nowait(
-    hub: LiveHub, room: RoomAccess, data: dict[str, Any]
-) -> asyncio.Future[dict[str, Any]] | None:
-    """``post_chat`` without waiting for the message to be stored (``LiveHub.post_nowait``)."""
-    return hub.post_nowait(room.channel, "chat", _chat(room, data), user_id=room.user.id)
+def chat_poster(
+    hub: LiveHub, room: RoomAccess
+) -> Callable[[dict[str, Any]], asyncio.Future[dict[str, Any]] | None]:
+    """``post_chat`` without waiting for the message to be stored (``LiveHub.post_nowait``), for
+    one connection: who speaks, and where, worked out once instead of for every message."""
+    who = room.who
+    participant_id, user_id, name = who["participant_id"], who["user_id"], who["name"]
+    channel, author = room.channel, room.user.id
+
+    def post(data: dict[str, Any]) -> asyncio.Future[dict[str, Any]] | None:
+        payload = {
+            "from": {"participant_id": participant_id, "user_id": user_id, "name": name},
+            "text": check_chat(data),
+        }
+        return hub.post_nowait(channel, "chat", payload, user_id=author)
+
+    return post
 
 
 async def save_note(hub: LiveHub, db: AsyncSession, room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:

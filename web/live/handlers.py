@@ -120,7 +120,7 @@ async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
         )
 
     conn.handlers.update(chat=chat, note=note, signal=signal)
-    conn.direct["chat"] = lambda data: rooms.post_chat_nowait(hub, room, data)
+    conn.direct["chat"] = rooms.chat_poster(hub, room)
 
     async def snapshot() -> dict[str, Any]:
         async with factory() as db:
