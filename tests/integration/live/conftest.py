@@ -44,12 +44,19 @@ async def serve(
 ) -> AsyncIterator[str]:
     """Run the app (a new one by default) with uvicorn on a real port inside this event loop; yield
     ws://host:port."""
+    async with serve_asgi(app or create_app(settings), port) as base:
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(app: Any, port: int | None = None, *, lifespan: str = "on") -> AsyncIterator[str]:
+    """Run an ASGI app as ``serve`` does, with the server options of a deployment."""
     port = port or free_port()
     config = uvicorn.Config(
-        app or create_app(settings),
+        app,
         host="127.0.0.1",
         port=port,
-        lifespan="on",
+        lifespan=lifespan,
         log_level="warning",
         ws=SERVER_OPTIONS["ws"],  # the WebSocket binding the app is served with
         ws_per_message_deflate=SERVER_OPTIONS["ws_per_message_deflate"],

@@ -12,11 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
 
-from clockevents.cli import SERVER_OPTIONS
-from tests.integration.live.conftest import TIMEOUT, free_port
+from tests.integration.live.conftest import TIMEOUT, serve_asgi
 from web.live.protocol import EXTENSION, LiveProtocol
 
 
@@ -62,31 +60,6 @@ def make_app(probe: Probe) -> Any:
     return app
 
 
-@contextlib.asynccontextmanager
-async def serve(probe: Probe) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        make_app(probe),
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="critical",
-        ws=SERVER_OPTIONS["ws"],
-        ws_per_message_deflate=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"ws://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
-
-
 @pytest.fixture
 def probe() -> Probe:
     return Probe()
@@ -94,8 +67,8 @@ def probe() -> Probe:
 
 @pytest.fixture
 async def url(probe: Probe) -> AsyncIterator[str]:
-    async with serve(probe) as base:
-        yield base
+    async with serve_asgi(make_app(probe), lifespan="off") as base:
+        yield f"{base}/"
 
 
 async def ask(ws: websockets.ClientConnection, message: str | bytes) -> str:
