@@ -219,17 +219,15 @@ def check_chat(data: dict[str, Any]) -> str:
     return stripped
 
 
-def _chat(room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
-    text = check_chat(data)
+def _speaker(room: RoomAccess) -> dict[str, Any]:
+    """Who a chat message is from, as its payload says."""
     who = room.who
-    return {
-        "from": {"participant_id": who["participant_id"], "user_id": who["user_id"], "name": who["name"]},
-        "text": text,
-    }
+    return {"participant_id": who["participant_id"], "user_id": who["user_id"], "name": who["name"]}
 
 
 async def post_chat(hub: LiveHub, room: RoomAccess, data: dict[str, Any]) -> dict[str, Any]:
-    return await hub.post(room.channel, room.event.id, "chat", _chat(room, data), user_id=room.user.id)
+    payload = {"from": _speaker(room), "text": check_chat(data)}
+    return await hub.post(room.channel, room.event.id, "chat", payload, user_id=room.user.id)
 
 
 def chat_poster(
@@ -237,15 +235,10 @@ def chat_poster(
 ) -> Callable[[dict[str, Any]], asyncio.Future[dict[str, Any]] | None]:
     """``post_chat`` without waiting for the message to be stored (``LiveHub.post_nowait``), for
     one connection: who speaks, and where, worked out once instead of for every message."""
-    who = room.who
-    participant_id, user_id, name = who["participant_id"], who["user_id"], who["name"]
-    channel, author = room.channel, room.user.id
+    speaker, channel, author = _speaker(room), room.channel, room.user.id
 
     def post(data: dict[str, Any]) -> asyncio.Future[dict[str, Any]] | None:
-        payload = {
-            "from": {"participant_id": participant_id, "user_id": user_id, "name": name},
-            "text": check_chat(data),
-        }
+        payload = {"from": dict(speaker), "text": check_chat(data)}
         return hub.post_nowait(channel, "chat", payload, user_id=author)
 
     return post

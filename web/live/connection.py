@@ -67,23 +67,29 @@ class Throttle:
         self.tokens = burst
         self.stamp = time.monotonic()
 
-    def wait_time(self) -> float:
-        """Take a token; return how long to wait first (0 when one was there)."""
+    def _refill(self) -> None:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
+
+    def wait_time(self) -> float:
+        """Take a token; return how long to wait first (0 when one was there)."""
+        self._refill()
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
     def ready(self) -> bool:
         """Whether a token is there now (``take`` it to use it)."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        self._refill()
         return self.tokens >= 1
 
     def take(self) -> None:
         self.tokens -= 1
+
+    @property
+    def calm(self) -> bool:
+        """Half the burst is back: a client warned of a flood may be warned again."""
+        return self.tokens >= self.burst / 2
 
 
 class LiveConnection:
@@ -319,7 +325,7 @@ class LiveConnection:
                         self._warned = True
                         await self.error("too many messages: slowed down")
                     await asyncio.sleep(wait)
-                elif throttle.tokens >= throttle.burst / 2:
+                elif throttle.calm:
                     self._warned = False
                 raw = event.get("text")
                 if raw is None:
@@ -375,7 +381,7 @@ class LiveConnection:
         if stored is None:
             return False
         self.throttle.take()
-        if self.throttle.tokens >= self.throttle.burst / 2:
+        if self.throttle.calm:
             self._warned = False
         self._in_flight += 1
         self._last_direct = stored

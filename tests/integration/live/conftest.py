@@ -125,6 +125,17 @@ async def recv(ws: websockets.ClientConnection, timeout: float = TIMEOUT) -> dic
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
+async def both_parties(
+    url: str, room: Room
+) -> tuple[websockets.ClientConnection, websockets.ClientConnection]:
+    """The meeting's two parties connected to ``url``, each past its first message (the snapshot)."""
+    a = await connect(url, room.a_token)
+    b = await connect(url, room.b_token)
+    await recv(a)
+    await recv(b)
+    return a, b
+
+
 async def recv_until(ws: websockets.ClientConnection, type_: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """Read until a message of ``type_`` arrives (others, such as presence, are skipped)."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clockevents.db import utcnow
 from clockevents.events.models import Cluster, Slot
 from clockevents.live.demo import shift_to_now
-from tests.integration.live.conftest import Room, connect, recv, recv_until
+from tests.integration.live.conftest import Room, both_parties, connect, recv, recv_until
 
 
 async def _clusters(db: AsyncSession, room: Room) -> list[Cluster]:
@@ -99,10 +99,7 @@ async def test_announcements_reach_everyone_or_one_cluster(server: str, room: Ro
 
 async def test_a_flood_is_slowed_down_and_nothing_is_lost(server: str, room: Room) -> None:
     url = f"{server}/ws/meetings/{room.meeting.id}"
-    a = await connect(url, room.a_token)
-    b = await connect(url, room.b_token)
-    await recv(a)
-    await recv(b)
+    a, b = await both_parties(url, room)
     count = 80
     for i in range(count):
         await a.send(json.dumps({"type": "chat", "text": f"m{i}"}))

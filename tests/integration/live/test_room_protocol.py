@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clockevents.live.messages import meeting_channel
 from clockevents.live.models import LiveChannel
-from tests.integration.live.conftest import Room, close_code, connect, recv, recv_until
+from tests.integration.live.conftest import Room, both_parties, close_code, connect, recv, recv_until
 
 
 async def test_two_parties_chat_and_see_each_other(server: str, room: Room) -> None:
@@ -124,10 +124,7 @@ async def test_messages_reach_the_partner_in_the_order_they_were_sent(server: st
     # Chat is stored before it goes out; a signal is not stored. One sent right after a chat
     # still arrives after it, and the stored ones (chat, notes) are numbered in the order sent.
     url = f"{server}/ws/meetings/{room.meeting.id}"
-    a = await connect(url, room.a_token)
-    b = await connect(url, room.b_token)
-    await recv(a)
-    await recv(b)
+    a, b = await both_parties(url, room)
     await a.send(json.dumps({"type": "ping"}))
     await recv_until(a, "pong")  # a's connection reads its messages now
     sent = []
@@ -179,10 +176,7 @@ async def test_a_message_that_cannot_be_stored_gets_an_error_and_the_connection_
 
 async def test_resume_after_a_drop_misses_nothing(server: str, room: Room) -> None:
     url = f"{server}/ws/meetings/{room.meeting.id}"
-    a = await connect(url, room.a_token)
-    b = await connect(url, room.b_token)
-    await recv(a)
-    await recv(b)
+    a, b = await both_parties(url, room)
     await a.send(json.dumps({"type": "chat", "text": "one"}))
     seen = await recv_until(b, "chat")
     await b.close()
