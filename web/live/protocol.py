@@ -15,16 +15,53 @@ live rooms' chat, the bulk of their traffic, this protocol offers the applicatio
 The application finds the protocol in its scope, as ``scope["extensions"][EXTENSION]``. Served by
 another server (or uvicorn's other bindings) it is not there, and everything goes through ASGI.
 The class is named in ``clockevents.cli.SERVER_OPTIONS``.
+
+Both shortcuts read attributes of uvicorn's class that are not its public interface
+(``INTERNALS``). A uvicorn release without one of them gets a warning in the log and no
+extension in the scope: the live rooms then work the ASGI way, slower but whole, instead of
+failing on every message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 
 EXTENSION = "clockevents.live"
+# What this class reads of uvicorn's (all set in its __init__, as of uvicorn 0.50-0.54).
+INTERNALS = (
+    "frames",
+    "curr_msg_data_type",
+    "queue",
+    "close_sent",
+    "handshake_complete",
+    "disconnected",
+    "initial_response",
+    "writable",
+    "conn",
+    "transport",
+)
+
+log = logging.getLogger(__name__)
+_usable: dict[type, bool] = {}  # per protocol class, decided by its first connection
+
+
+def usable(protocol: object, names: Iterable[str] = INTERNALS) -> bool:
+    """Whether ``protocol`` has every attribute of ``names``; the first time a class lacks some,
+    the log says which."""
+    known = _usable.get(type(protocol))
+    if known is None:
+        missing = [name for name in names if not hasattr(protocol, name)]
+        if missing:
+            log.warning(
+                "This uvicorn's WebSocket protocol has no %s: live messages go the ASGI way.",
+                ", ".join(missing),
+            )
+        known = _usable[type(protocol)] = not missing
+    return known
 
 
 class LiveProtocol(WebSocketsSansIOProtocol):
@@ -35,7 +72,7 @@ class LiveProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: object) -> None:
         super().handle_connect(event)  # type: ignore[arg-type]
         scope = getattr(self, "scope", None)  # there only when the handshake goes on to the app
-        if scope is not None:
+        if scope is not None and usable(self):
             scope["extensions"][EXTENSION] = self
 
     def send_receive_event_to_app(self) -> None:

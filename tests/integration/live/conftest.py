@@ -49,8 +49,11 @@ async def serve(
 
 
 @contextlib.asynccontextmanager
-async def serve_asgi(app: Any, port: int | None = None, *, lifespan: str = "on") -> AsyncIterator[str]:
-    """Run an ASGI app as ``serve`` does, with the server options of a deployment."""
+async def serve_asgi(
+    app: Any, port: int | None = None, *, lifespan: str = "on", ws: Any = SERVER_OPTIONS["ws"]
+) -> AsyncIterator[str]:
+    """Run an ASGI app as ``serve`` does, with the server options of a deployment (``ws``: the
+    WebSocket protocol, by default the one the app is served with)."""
     port = port or free_port()
     config = uvicorn.Config(
         app,
@@ -58,7 +61,7 @@ async def serve_asgi(app: Any, port: int | None = None, *, lifespan: str = "on")
         port=port,
         lifespan=lifespan,
         log_level="warning",
-        ws=SERVER_OPTIONS["ws"],  # the WebSocket binding the app is served with
+        ws=ws,
         ws_per_message_deflate=SERVER_OPTIONS["ws_per_message_deflate"],
     )
     server = uvicorn.Server(config)

@@ -44,11 +44,13 @@ def make_app(probe: Probe) -> Any:
                 return False
             return bool(protocol.send_text_now(f"direct got {text}"))
 
-        protocol.receiver = receiver
+        if protocol is not None:
+            protocol.receiver = receiver
         while True:
             event = await receive()
             if event["type"] == "websocket.disconnect":
-                probe.after_close.append(protocol.send_text_now("too late"))
+                if protocol is not None:
+                    probe.after_close.append(protocol.send_text_now("too late"))
                 return
             if event.get("text") == "close":
                 await send({"type": "websocket.close", "code": 1000})
@@ -91,6 +93,29 @@ async def test_the_receiver_takes_its_messages_and_leaves_the_rest_to_asgi(url: 
         assert await ask(ws, "direct 2") == "direct got direct 2"
         assert await ask(ws, "stop") == "asgi got stop"
         assert await ask(ws, "direct 3") == "asgi got direct 3"
+
+
+class RenamedInternals(LiveProtocol):
+    """Our protocol over a uvicorn that calls one of the attributes it reads by another name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.message_frames = self.frames
+        del self.frames
+
+
+async def test_over_a_uvicorn_without_its_internals_everything_goes_through_asgi(
+    probe: Probe, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with serve_asgi(make_app(probe), lifespan="off", ws=RenamedInternals) as base:
+        async with websockets.connect(f"{base}/") as ws:
+            assert await ask(ws, "direct 1") == "asgi got direct 1"
+            assert await ask(ws, "plain") == "asgi got plain"
+        async with websockets.connect(f"{base}/") as ws:
+            assert await ask(ws, "direct 2") == "asgi got direct 2"
+    assert probe.protocols == [None, None]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "web.live.protocol"]
+    assert warnings == ["This uvicorn's WebSocket protocol has no frames: live messages go the ASGI way."]
 
 
 async def test_a_message_never_overtakes_one_waiting_in_the_queue(url: str) -> None:
