@@ -30,6 +30,10 @@ SERVER_OPTIONS: dict[str, Any] = {
     # No per-message compression on the WebSockets: live messages are a few hundred bytes, where
     # deflate saves little and costs CPU on every frame and a compressor's memory per socket.
     "ws_per_message_deflate": False,
+    # A live message over 16 KiB gets an error reply and the socket stays; one over this is closed
+    # with 1009 (message too big) before it is read whole: uvicorn's default, 16 MiB, let every
+    # socket make the worker hold that much.
+    "ws_max_size": 1024 * 1024,
 }
 
 

@@ -55,14 +55,9 @@ async def serve_asgi(
     """Run an ASGI app as ``serve`` does, with the server options of a deployment (``ws``: the
     WebSocket protocol, by default the one the app is served with)."""
     port = port or free_port()
+    options = {name: value for name, value in SERVER_OPTIONS.items() if name != "factory"}
     config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan=lifespan,
-        log_level="warning",
-        ws=ws,
-        ws_per_message_deflate=SERVER_OPTIONS["ws_per_message_deflate"],
+        app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning", **{**options, "ws": ws}
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import websockets
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,6 +119,18 @@ async def test_bad_messages_get_an_error_and_the_connection_stays(server: str, r
     await a.send(json.dumps({"type": "ping"}))
     assert (await recv_until(a, "pong"))["type"] == "pong"
     await a.close()
+
+
+async def test_a_message_over_a_mebibyte_closes_the_socket_before_it_is_read_whole(
+    server: str, room: Room
+) -> None:
+    a = await connect(f"{server}/ws/meetings/{room.meeting.id}", room.a_token)
+    await recv(a)
+    await a.send(json.dumps({"type": "chat", "text": "x" * (1024 * 1024)}))
+    with pytest.raises(websockets.ConnectionClosed):
+        while True:
+            await recv(a)
+    assert (a.close_code, a.close_reason) == (1009, "frame with 1048604 bytes exceeds limit of 1048576 bytes")
 
 
 async def test_messages_reach_the_partner_in_the_order_they_were_sent(server: str, room: Room) -> None:
