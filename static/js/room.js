@@ -24,6 +24,9 @@ const zone = root.dataset.zone;
 const WARN_BEFORE_MS = 2 * 60 * 1000;
 const NEXT_CARD_BEFORE_MS = 60 * 1000;
 const NOTE_DEBOUNCE_MS = 700;
+// The most the server reads of one message, in UTF-8 bytes: notes within the length limit can
+// exceed it when written mostly in non-Latin scripts or symbols.
+const MAX_MESSAGE = Number(root.dataset.maxMessage) || 16384;
 
 const STATE_WORDS = {
   joined: "in the room",
@@ -196,9 +199,25 @@ function noteStatus(text) {
   $("notes-status").textContent = text;
 }
 
+function tooLong(message) {
+  // How many characters to remove, about, for the message to fit; 0 when it fits.
+  const bytes = new TextEncoder().encode(JSON.stringify(message)).length;
+  if (bytes <= MAX_MESSAGE) {
+    return 0;
+  }
+  return Math.ceil(((bytes - MAX_MESSAGE) * message.text.length) / bytes) + 1;
+}
+
 function sendNote() {
   window.clearTimeout(noteTimer);
-  if (socket.send({ type: "note", text: notes.value })) {
+  const message = { type: "note", text: notes.value };
+  const over = tooLong(message);
+  if (over > 0) {
+    notePending = true;
+    noteStatus("Too long to save: please shorten the notes by about " + over + " characters.");
+    return;
+  }
+  if (socket.send(message)) {
     notePending = false;
     lastNoteSent = notes.value;
     noteStatus("Saving…");

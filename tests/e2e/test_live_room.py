@@ -359,3 +359,36 @@ async def test_room_warns_before_the_end_and_shows_the_next_meeting(
     assert (
         await card.locator("[data-field=link]").get_attribute("href") == f"/meetings/{next_meeting.id}/room"
     )
+
+
+async def test_shared_notes_reach_the_partner_and_notes_too_long_to_send_say_so(
+    db: AsyncSession, live_server: str, browser: Browser
+) -> None:
+    event = await make_event(db, await make_user(db, name="Olga Organiser"))
+    ada = await make_participant(db, event, user=await make_user(db, email="ada@nanotech.example"))
+    bo = await make_participant(db, event, user=await make_user(db, email="bo@labx.example"))
+    meeting = await make_meeting(db, await make_request(db, ada, bo), await slot_at(db, event, 0))
+    pages = []
+    for email in ("ada@nanotech.example", "bo@labx.example"):
+        page = await (await browser.new_context()).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await log_in(page, live_server, email)
+        await page.goto(f"{live_server}/meetings/{meeting.id}/room")
+        await page.wait_for_function("() => document.getElementById('room-conn').dataset.state === 'open'")
+        pages.append(page)
+    ada_page, bo_page = pages
+    notes = "Samples of the coating by Friday; Bo checks the test rig."
+    await ada_page.get_by_role("textbox", name="Shared notes").fill(notes)
+    await bo_page.wait_for_function(f"() => document.getElementById('room-notes').value === {notes!r}")
+    await ada_page.locator("#notes-status", has_text="Saved at").wait_for()
+
+    # 9,000 characters, within the notes' 10,000, but 18 KB in UTF-8: more than a message may hold.
+    await ada_page.get_by_role("textbox", name="Shared notes").fill("é" * 9000)
+    await ada_page.locator("#notes-status", has_text="Too long").wait_for()
+    assert (
+        await ada_page.locator("#notes-status").text_content()
+        == "Too long to save: please shorten the notes by about 821 characters."
+    )
+    await ada_page.get_by_role("textbox", name="Shared notes").fill("é" * 8179)  # a message of 16,383 bytes: it fits
+    await bo_page.wait_for_function("() => document.getElementById('room-notes').value.length === 8179")
+    assert await ada_page.locator("#chat-error").text_content() == ""

@@ -21,6 +21,7 @@ from clockevents.live import dashboard, rooms
 from clockevents.live.dashboard import EventAccess
 from web.auth import requires_login
 from web.forms import read_form, text
+from web.live.connection import MAX_MESSAGE
 
 
 @get("/events/{slug:str}/live", guards=[requires_login], include_in_schema=False)
@@ -51,6 +52,8 @@ async def meeting_room(meeting_id: int, db: AsyncSession, user: User) -> Templat
             "slot": slot,
             "parties": [p for p in parties if p is not None],
             "ws_path": f"/ws/meetings/{room.meeting.id}",
+            "max_message": MAX_MESSAGE,
+            "note_max": rooms.NOTE_MAX,
         },
     )
 
