@@ -130,7 +130,7 @@ async def test_a_message_over_a_mebibyte_closes_the_socket_before_it_is_read_who
     with pytest.raises(websockets.ConnectionClosed):
         while True:
             await recv(a)
-    assert (a.close_code, a.close_reason) == (1009, "frame with 1048604 bytes exceeds limit of 1048576 bytes")
+    assert a.close_code == 1009  # message too big (the reason's wording is websockets')
 
 
 async def test_messages_reach_the_partner_in_the_order_they_were_sent(server: str, room: Room) -> None:
