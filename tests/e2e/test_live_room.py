@@ -389,6 +389,7 @@ async def test_shared_notes_reach_the_partner_and_notes_too_long_to_send_say_so(
         await ada_page.locator("#notes-status").text_content()
         == "Too long to save: please shorten the notes by about 821 characters."
     )
-    await ada_page.get_by_role("textbox", name="Shared notes").fill("é" * 8179)  # a message of 16,383 bytes: it fits
+    # 8,179 of them make a message of 16,383 bytes: it fits.
+    await ada_page.get_by_role("textbox", name="Shared notes").fill("é" * 8179)
     await bo_page.wait_for_function("() => document.getElementById('room-notes').value.length === 8179")
     assert await ada_page.locator("#chat-error").text_content() == ""
