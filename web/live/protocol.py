@@ -25,7 +25,7 @@ failing on every message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
@@ -49,12 +49,12 @@ log = logging.getLogger(__name__)
 _usable: dict[type, bool] = {}  # per protocol class, decided by its first connection
 
 
-def usable(protocol: object, names: Iterable[str] = INTERNALS) -> bool:
-    """Whether ``protocol`` has every attribute of ``names``; the first time a class lacks some,
-    the log says which."""
+def usable(protocol: object) -> bool:
+    """Whether ``protocol`` has every attribute of ``INTERNALS``; the first time a class lacks
+    some, the log says which."""
     known = _usable.get(type(protocol))
     if known is None:
-        missing = [name for name in names if not hasattr(protocol, name)]
+        missing = [name for name in INTERNALS if not hasattr(protocol, name)]
         if missing:
             log.warning(
                 "This uvicorn's WebSocket protocol has no %s: live messages go the ASGI way.",
