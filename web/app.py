@@ -32,6 +32,7 @@ from web.errors import exception_handlers
 from web.input_guard import reject_impossible_input
 from web.live.channels import NamespacedRedisBackend, namespace_for
 from web.live.fanout import BusSubscriber, Fanout
+from web.live.handlers import SocketCount
 from web.security import security_headers
 from web.templating import configure_environment
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "live": hub,
                 "fanout": fanout,
                 "keeper": keeper,
+                "live_sockets": SocketCount(),
             }
         ),
         plugins=[channels],

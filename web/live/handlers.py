@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -30,6 +32,55 @@ _CLOSE_FOR = {
 }
 _pending: set[asyncio.Task[None]] = set()  # grace-period timers, kept alive until they run
 T = TypeVar("T")
+
+# One person's live sockets in one worker: tabs, rooms and the monitor come to a few; more is a
+# script holding the worker's memory (each socket keeps its buffers and state).
+MAX_SOCKETS_PER_USER = 20
+CLOSE_TOO_MANY = 4429
+TOO_MANY = "Too many live connections open: close some tabs and try again."
+
+
+class SocketCount:
+    """How many live sockets each user holds in this worker (a limit on this worker's memory,
+    so this worker's own count)."""
+
+    def __init__(self, limit: int = MAX_SOCKETS_PER_USER) -> None:
+        self.limit = limit
+        self.held: Counter[int] = Counter()
+
+    def take(self, user_id: int) -> bool:
+        if self.held[user_id] >= self.limit:
+            return False
+        self.held[user_id] += 1
+        return True
+
+    def release(self, user_id: int) -> None:
+        self.held[user_id] -= 1
+        if self.held[user_id] <= 0:
+            del self.held[user_id]
+
+
+def counted(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Serve a live endpoint only while its user holds fewer than ``MAX_SOCKETS_PER_USER`` sockets
+    here; past that the socket is closed with 4429. Anonymous sockets go on (and are refused)."""
+
+    @functools.wraps(handler)
+    async def serve(socket: WebSocket, **kwargs: Any) -> None:
+        user = socket.scope.get("user")
+        if user is None:
+            await handler(socket, **kwargs)
+            return
+        sockets: SocketCount = socket.app.state.live_sockets
+        if not sockets.take(user.id):
+            await socket.accept()
+            await _refuse(socket, CLOSE_TOO_MANY, TOO_MANY)
+            return
+        try:
+            await handler(socket, **kwargs)
+        finally:
+            sockets.release(user.id)
+
+    return serve
 
 
 def _hub(socket: WebSocket) -> LiveHub:
@@ -84,6 +135,7 @@ def _after(socket: WebSocket) -> int | None:
 
 
 @websocket("/ws/meetings/{meeting_id:int}", name="ws-meeting-room")
+@counted
 async def meeting_room(socket: WebSocket, meeting_id: int) -> None:
     room = await enter(socket, lambda db, user: rooms.room_access(db, user, meeting_id))
     if room is None:
@@ -151,6 +203,7 @@ async def _confirm_left_later(hub: LiveHub, factory: Any, room: rooms.RoomAccess
 
 
 @websocket("/ws/events/{slug:str}", name="ws-event")
+@counted
 async def event_channel(socket: WebSocket, slug: str) -> None:
     who = await enter(socket, lambda db, user: dashboard.event_access(db, user, slug))
     if who is None:

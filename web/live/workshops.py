@@ -8,10 +8,11 @@ from litestar import WebSocket, websocket
 
 from clockevents.live import workshop_room as room_service
 from web.live.connection import LiveConnection
-from web.live.handlers import _after, _fanout, _hub, _keeper, enter
+from web.live.handlers import _after, _fanout, _hub, _keeper, counted, enter
 
 
 @websocket("/ws/workshops/{workshop_id:int}", name="ws-workshop-room")
+@counted
 async def workshop_room(socket: WebSocket, workshop_id: int) -> None:
     room = await enter(socket, lambda db, user: room_service.workshop_access(db, user, workshop_id))
     if room is None:
