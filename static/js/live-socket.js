@@ -3,12 +3,14 @@
 // It remembers the last stored message's `seq` and reconnects with `?after=<seq>` when the
 // connection drops, waiting longer after each failed attempt (exponential backoff with jitter),
 // so nothing said while it was away is missed (docs/live-protocol.md). The server refuses for
-// good with 4401 / 4403 / 4404: then it stops and says why.
+// good with 4401 / 4403 / 4404, and turns away a person with too many sockets open with 4429:
+// then it stops and says why.
 
 const FINAL_CLOSES = {
   4401: "Your session has ended: please log in again.",
   4403: "You may not enter here.",
   4404: "This room does not exist (any more).",
+  4429: "Too many live connections open: close some tabs, then reload this page.",
 };
 const PING_EVERY_MS = 25000;
 

@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import websockets
 from playwright.async_api import Browser, Page
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clockevents.accounts.services import issue_token
 from clockevents.db import utcnow
 from clockevents.events.models import EventSession, Slot
 from clockevents.registration.models import Organisation, Participant
@@ -22,6 +24,7 @@ from tests.factories.accounts import PASSWORD, make_user
 from tests.factories.agenda import make_meeting, make_request, slot_at
 from tests.factories.events import make_event
 from tests.factories.registration import make_organisation, make_participant
+from web.live.handlers import MAX_SOCKETS_PER_USER
 
 pytestmark = pytest.mark.e2e
 
@@ -393,3 +396,38 @@ async def test_shared_notes_reach_the_partner_and_notes_too_long_to_send_say_so(
     await ada_page.get_by_role("textbox", name="Shared notes").fill("é" * 8179)
     await bo_page.wait_for_function("() => document.getElementById('room-notes').value.length === 8179")
     assert await ada_page.locator("#chat-error").text_content() == ""
+
+
+async def test_a_room_turned_away_for_too_many_sockets_says_so_and_stops(
+    db: AsyncSession, live_server: str, browser: Browser
+) -> None:
+    event = await make_event(db, await make_user(db, name="Olga Organiser"))
+    ada_user = await make_user(db, email="ada@nanotech.example")
+    ada = await make_participant(db, event, user=ada_user)
+    meeting = await make_meeting(
+        db, await make_request(db, ada, await make_participant(db, event)), await slot_at(db, event, 0)
+    )
+    token = await issue_token(db, ada_user, kind="api")
+    await db.commit()  # the server runs in a process of its own
+    ws_url = live_server.replace("http://", "ws://") + f"/ws/events/{event.slug}"
+    held = [
+        await websockets.connect(
+            ws_url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None
+        )
+        for _ in range(MAX_SOCKETS_PER_USER)
+    ]
+    try:
+        for socket in held:  # each admitted: its snapshot arrives
+            assert '"snapshot"' in str(await asyncio.wait_for(socket.recv(), TIMEOUT_MS / 1000))
+        page = await (await browser.new_context()).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await log_in(page, live_server, "ada@nanotech.example")
+        await page.goto(f"{live_server}/meetings/{meeting.id}/room")
+        await page.wait_for_function("() => document.getElementById('room-conn').dataset.state === 'closed'")
+        assert (
+            await page.locator("#room-conn").text_content()
+            == "Too many live connections open: close some tabs, then reload this page."
+        )
+    finally:
+        for socket in held:
+            await socket.close()
