@@ -33,6 +33,7 @@ BURST = 40.0
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429  # the user holds too many live sockets in this worker (web/live/handlers.py)
 
 NOT_STORED = "the message could not be stored: please send it again"
 MAX_IN_FLIGHT = 8  # a socket's messages taken directly and not yet stored; more go the ASGI way

@@ -20,6 +20,7 @@ from web.live.connection import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_NOT_LOGGED_IN,
+    CLOSE_TOO_MANY,
     LiveConnection,
     origin_allowed,
 )
@@ -36,7 +37,6 @@ T = TypeVar("T")
 # One person's live sockets in one worker: tabs, rooms and the monitor come to a few; more is a
 # script holding the worker's memory (each socket keeps its buffers and state).
 MAX_SOCKETS_PER_USER = 20
-CLOSE_TOO_MANY = 4429
 TOO_MANY = "Too many live connections open: close some tabs and try again."
 
 
